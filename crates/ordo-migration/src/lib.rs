@@ -1,0 +1,22 @@
+//! Database schema for Ordo, one set of migrations for SQLite, PostgreSQL and MySQL/MariaDB.
+//!
+//! Column types that differ between backends (timestamps, large binaries) come from [`columns`],
+//! so every migration describes its tables once.
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m0001_identity;
+mod m0002_audit;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_identity::Migration),
+            Box::new(m0002_audit::Migration),
+        ]
+    }
+}

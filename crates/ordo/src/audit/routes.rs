@@ -1,0 +1,61 @@
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::service::{self, AuditFilter, AuditLogView};
+use crate::error::{AppResult, ErrorBody};
+use crate::http::auth::AuthUser;
+use crate::http::extract::ApiQuery;
+use crate::http::json::ApiJson;
+use crate::http::pagination::{Page, PageQuery};
+use crate::identity::permissions::Permission;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_audit_logs))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub page: Option<u64>,
+    pub limit: Option<u64>,
+    /// Only entries by this user.
+    pub user_id: Option<Uuid>,
+    /// e.g. `auth.login_failed`.
+    pub action: Option<String>,
+    /// e.g. `user`.
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    /// RFC 3339; inclusive.
+    pub from: Option<DateTime<Utc>>,
+    /// RFC 3339; exclusive.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The audit log, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/audit-logs", tag = "audit", params(AuditQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<AuditLogView>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_audit_logs(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> AppResult<ApiJson<Page<AuditLogView>>> {
+    user.require(Permission::ViewAuditLog)?;
+    let page = PageQuery { page: q.page, limit: q.limit }.validate()?;
+    let filter = AuditFilter {
+        user_id: q.user_id,
+        action: q.action,
+        entity_type: q.entity_type,
+        entity_id: q.entity_id,
+        from: q.from,
+        to: q.to,
+    };
+    Ok(ApiJson(service::list(state.db.conn(), filter, page).await?))
+}

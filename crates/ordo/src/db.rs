@@ -1,0 +1,140 @@
+//! Database connection for SQLite, PostgreSQL or MySQL/MariaDB, chosen from the URL at run time.
+//!
+//! SQLite runs in WAL mode with `synchronous=FULL` (an acknowledged commit survives a power loss)
+//! and foreign keys on. It allows one writer at a time, so write transactions on SQLite take an
+//! in-process lock first: a transaction that read a snapshot and then found another writer ahead
+//! of it would otherwise fail with SQLITE_BUSY instead of waiting its turn.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    DbErr, SqlxSqliteConnector, TransactionTrait,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+#[derive(Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction; on SQLite it also holds the single-writer lock until it ends.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl Db {
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .with_context(|| "invalid SQLite URL")?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30));
+            if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create database folder {}", parent.display()))?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections.max(2))
+                .connect_with(options)
+                .await
+                .context("cannot open the SQLite database")?;
+            let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+            Ok(Db { conn, write_lock: Some(Arc::new(Mutex::new(()))) })
+        } else {
+            let mut options = ConnectOptions::new(url.to_string());
+            options
+                .max_connections(max_connections)
+                .min_connections(1)
+                .connect_timeout(Duration::from_secs(10))
+                .acquire_timeout(Duration::from_secs(30))
+                .sqlx_logging(false);
+            let conn = Database::connect(options).await.context("cannot connect to the database")?;
+            Ok(Db { conn, write_lock: None })
+        }
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        Ok(WriteTxn { txn: self.conn.begin().await?, _guard: guard })
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+
+    /// Open and idle connections, for the metrics endpoint.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match self.backend() {
+            DatabaseBackend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            DatabaseBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            DatabaseBackend::MySql => {
+                let pool = self.conn.get_mysql_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    use ordo_migration::MigratorTrait as _;
+    ordo_migration::Migrator::up(db.conn(), None).await.context("migration failed")
+}
+
+/// Names the backend for logs and health output.
+pub fn backend_name(backend: DatabaseBackend) -> &'static str {
+    match backend {
+        DatabaseBackend::Sqlite => "sqlite",
+        DatabaseBackend::Postgres => "postgres",
+        DatabaseBackend::MySql => "mysql",
+    }
+}
+
+/// Runs `sql` with a backend-appropriate statement; used for small maintenance queries.
+pub async fn execute_unprepared(db: &Db, sql: &str) -> Result<(), DbErr> {
+    db.conn().execute_unprepared(sql).await.map(|_| ())
+}

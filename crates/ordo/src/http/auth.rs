@@ -1,0 +1,70 @@
+//! The authenticated caller. A request is authenticated by a bearer access token whose session is
+//! still open and whose user is still active, checked on every request, so a logout, a
+//! deactivation or a role change takes effect at once.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use chrono::Utc;
+use sea_orm::EntityTrait;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::identity::entity::{session, user};
+use crate::identity::permissions::{allows, Permission};
+use crate::identity::role::Role;
+use crate::state::AppState;
+
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub id: Uuid,
+    pub role: Role,
+    pub session_id: Uuid,
+    pub email: String,
+}
+
+impl AuthUser {
+    /// Fails with 403 unless the permission table allows the caller's role.
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if allows(self.role, permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("You do not have permission to do this".into()))
+        }
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn unauthorized() -> AppError {
+    AppError::Unauthorized("Authentication required".into())
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(user) = parts.extensions.get::<AuthUser>() {
+            return Ok(user.clone());
+        }
+        let token = bearer_token(parts).ok_or_else(unauthorized)?;
+        let claims = state.access_keys.verify(token).ok_or_else(unauthorized)?;
+        let db = state.db.conn();
+        let session = session::Entity::find_by_id(claims.sid).one(db).await?.ok_or_else(unauthorized)?;
+        if session.user_id != claims.sub || session.revoked_at.is_some() || session.expires_at <= Utc::now() {
+            return Err(unauthorized());
+        }
+        let user = user::Entity::find_by_id(claims.sub).one(db).await?.ok_or_else(unauthorized)?;
+        if !user.active || user.deleted_at.is_some() {
+            return Err(unauthorized());
+        }
+        let role = Role::parse(&user.role).ok_or_else(unauthorized)?;
+        let auth = AuthUser { id: user.id, role, session_id: session.id, email: user.email };
+        parts.extensions.insert(auth.clone());
+        Ok(auth)
+    }
+}

@@ -1,0 +1,84 @@
+//! A JSON body extractor whose rejections use the documented error body: 415 for a wrong content
+//! type, 400 for malformed JSON, 400 with the offending field for wrong types or missing fields,
+//! 413 over the body limit.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{AppError, FieldError};
+
+pub struct ApiJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+fn is_json_content_type(request: &Request) -> bool {
+    let Some(value) = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mime = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+/// Turns a serde error path such as `items[2].quantity` into the field name clients sent.
+fn field_of(path: &serde_path_to_error::Path) -> String {
+    let rendered = path.to_string();
+    if rendered == "." {
+        String::new()
+    } else {
+        rendered
+    }
+}
+
+/// Reads the whole body, honouring the configured limit.
+pub async fn read_body(request: Request) -> Result<axum::body::Bytes, AppError> {
+    axum::body::Bytes::from_request(request, &()).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::BadRequest { code: "BAD_REQUEST", message: rejection.body_text() }
+        }
+    })
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let field = field_of(err.path());
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => AppError::BadRequest {
+                code: "MALFORMED_JSON",
+                message: format!("The body is not valid JSON: {inner}"),
+            },
+            _ => {
+                let message = inner.to_string();
+                // serde names a missing field only in its message: "missing field `email` at ..."
+                let field = match (field.is_empty(), message.strip_prefix("missing field `")) {
+                    (true, Some(rest)) => rest.split('`').next().unwrap_or_default().to_string(),
+                    _ => field,
+                };
+                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                AppError::Validation(vec![FieldError::new(if field.is_empty() { "body" } else { &field }, message)])
+            }
+        }
+    })
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json_content_type(&request) {
+            return Err(AppError::UnsupportedMediaType("Expected Content-Type: application/json".into()));
+        }
+        let bytes = read_body(request).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}

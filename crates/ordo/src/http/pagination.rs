@@ -1,0 +1,82 @@
+//! Page-number pagination shared by every list: `page`, `limit`, `sort`, `order` in,
+//! `{items, totalCount, totalPages, currentPage}` out.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::AppError;
+
+pub const DEFAULT_LIMIT: u64 = 20;
+pub const MAX_LIMIT: u64 = 100;
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    Asc,
+    #[default]
+    Desc,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<u64>,
+    /// Items per page, 1-100 (default 20).
+    pub limit: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct PageRequest {
+    pub page: u64,
+    pub limit: u64,
+}
+
+impl PageRequest {
+    pub fn offset(&self) -> u64 {
+        (self.page - 1) * self.limit
+    }
+}
+
+impl PageQuery {
+    pub fn validate(&self) -> Result<PageRequest, AppError> {
+        let page = self.page.unwrap_or(1);
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if page == 0 || page > 1_000_000 {
+            return Err(AppError::field("page", "page must be between 1 and 1000000"));
+        }
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(AppError::field("limit", format!("limit must be between 1 and {MAX_LIMIT}")));
+        }
+        Ok(PageRequest { page, limit })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total_count: u64,
+    pub total_pages: u64,
+    pub current_page: u64,
+}
+
+impl<T> Page<T> {
+    pub fn new(items: Vec<T>, total_count: u64, request: PageRequest) -> Self {
+        Self {
+            items,
+            total_count,
+            total_pages: total_count.div_ceil(request.limit),
+            current_page: request.page,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total_count: self.total_count,
+            total_pages: self.total_pages,
+            current_page: self.current_page,
+        }
+    }
+}

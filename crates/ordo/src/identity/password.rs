@@ -1,0 +1,109 @@
+//! Password rules and hashing (argon2id).
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::error::{AppError, FieldError};
+
+pub const MIN_LEN: usize = 8;
+pub const MAX_LEN: usize = 128;
+
+static COMMON: &str = include_str!("common_passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    let lowered = password.to_lowercase();
+    COMMON.lines().any(|line| line == lowered)
+}
+
+/// Checks the password rules; `field` names the request field in the error.
+pub fn check_policy(field: &str, password: &str, email: &str) -> Result<(), FieldError> {
+    let chars = password.chars().count();
+    if chars < MIN_LEN || chars > MAX_LEN {
+        return Err(FieldError::new(field, format!("must be {MIN_LEN} to {MAX_LEN} characters")));
+    }
+    if password.eq_ignore_ascii_case(email) || password.eq_ignore_ascii_case(email.split('@').next().unwrap_or("")) {
+        return Err(FieldError::new(field, "must not be your e-mail address"));
+    }
+    if is_common(password) {
+        return Err(FieldError::new(field, "is too common; choose a less guessable password"));
+    }
+    Ok(())
+}
+
+/// Hashes and verifies passwords with the configured argon2id cost.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    /// A hash of a random password, verified against when an account does not exist so that a
+    /// failed login takes the same time either way.
+    dummy_hash: String,
+}
+
+impl PasswordHasher {
+    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> anyhow::Result<Self> {
+        let params = Params::new(memory_kib, iterations, parallelism, None)
+            .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
+        let mut hasher = Self { params, dummy_hash: String::new() };
+        hasher.dummy_hash = hasher.hash_blocking(&uuid::Uuid::new_v4().to_string())?;
+        Ok(hasher)
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    fn hash_blocking(&self, password: &str) -> anyhow::Result<String> {
+        let salt = SaltString::generate(&mut OsRng);
+        self.argon2()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+    }
+
+    /// Hashing is deliberately slow, so it runs off the async workers.
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        let hasher = self.clone();
+        tokio::task::spawn_blocking(move || hasher.hash_blocking(&password))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+            .map_err(AppError::Internal)
+    }
+
+    /// Verifies `password` against `hash`, or against a dummy hash when there is none.
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
+        let hasher = self.clone();
+        let exists = hash.is_some();
+        let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash).is_ok_and(|parsed| hasher.argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+        Ok(ok && exists)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_rejects_short_long_common_and_email() {
+        assert!(check_policy("password", "short", "a@b.io").is_err());
+        assert!(check_policy("password", &"x".repeat(129), "a@b.io").is_err());
+        assert!(check_policy("password", "Password123", "a@b.io").is_err());
+        assert!(check_policy("password", "jane.doe@example.com", "jane.doe@example.com").is_err());
+        assert!(check_policy("password", "correct horse battery", "a@b.io").is_ok());
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_and_use_argon2id() {
+        let hasher = PasswordHasher::new(1024, 1, 1).unwrap();
+        let hash = hasher.hash("correct horse battery".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(hasher.verify("correct horse battery".into(), Some(hash.clone())).await.unwrap());
+        assert!(!hasher.verify("wrong horse battery".into(), Some(hash)).await.unwrap());
+        assert!(!hasher.verify("anything at all".into(), None).await.unwrap());
+    }
+}

@@ -1,0 +1,57 @@
+//! The one permission table. Every route asks it; the web UI asks it to decide what to show.
+//!
+//! Ownership rules ("a customer sees its own orders") are not here: they depend on the record and
+//! live with the feature. This table says which roles may attempt an action at all.
+
+use super::role::Role;
+use Role::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Read and edit one's own profile, photo and password; delete one's own account.
+    ManageOwnProfile,
+    /// List and read user accounts.
+    ViewUsers,
+    /// Create, edit, change the role of, deactivate and delete user accounts.
+    ManageUsers,
+    /// Read the audit log.
+    ViewAuditLog,
+}
+
+const TABLE: &[(Permission, &[Role])] = &[
+    (Permission::ManageOwnProfile, &[Admin, Manager, Staff, Customer]),
+    (Permission::ViewUsers, &[Admin]),
+    (Permission::ManageUsers, &[Admin]),
+    (Permission::ViewAuditLog, &[Admin]),
+];
+
+pub fn allows(role: Role, permission: Permission) -> bool {
+    TABLE.iter().any(|(p, roles)| *p == permission && roles.contains(&role))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_permission_is_in_the_table_once() {
+        let all = [
+            Permission::ManageOwnProfile,
+            Permission::ViewUsers,
+            Permission::ManageUsers,
+            Permission::ViewAuditLog,
+        ];
+        for permission in all {
+            assert_eq!(TABLE.iter().filter(|(p, _)| *p == permission).count(), 1, "{permission:?}");
+        }
+    }
+
+    #[test]
+    fn only_admins_manage_users() {
+        assert!(allows(Admin, Permission::ManageUsers));
+        for role in [Manager, Staff, Customer] {
+            assert!(!allows(role, Permission::ManageUsers));
+            assert!(allows(role, Permission::ManageOwnProfile));
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Password sign-in with brute-force protection: more than `login_max_failures` failed attempts
+//! for one account or from one IP inside `login_window_secs` answer 429 until the window slides.
+//! Attempts are kept in the database so every instance sees the same count.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{sessions, users};
+use crate::audit::{self, AuditEntry};
+use crate::error::{AppError, AppResult};
+use crate::http::context::RequestContext;
+use crate::identity::entity::login_attempt::{self, Column, Entity as LoginAttempt};
+use crate::identity::view::TokenResponse;
+use crate::state::AppState;
+
+const FAILED: &str = "Invalid e-mail or password";
+
+/// Seconds until the caller may try again, if it is locked out now.
+async fn lockout<C: ConnectionTrait>(state: &AppState, db: &C, email: &str, ip: &str) -> AppResult<Option<u64>> {
+    let window = Duration::seconds(state.settings.login_window_secs as i64);
+    let max = u64::from(state.settings.login_max_failures.max(1));
+    let since = Utc::now() - window;
+    let mut retry_after = None;
+    for (column, value) in [(Column::Email, email), (Column::Ip, ip)] {
+        let recent: Vec<DateTime<Utc>> = LoginAttempt::find()
+            .select_only()
+            .column(Column::CreatedAt)
+            .filter(column.eq(value))
+            .filter(Column::Success.eq(false))
+            .filter(Column::CreatedAt.gt(since))
+            .order_by_desc(Column::CreatedAt)
+            .limit(max)
+            .into_tuple()
+            .all(db)
+            .await?;
+        if recent.len() as u64 >= max {
+            // The lockout ends when the max-th most recent failure leaves the window.
+            let oldest_counted = recent[recent.len() - 1];
+            let secs = (oldest_counted + window - Utc::now()).num_seconds().max(1) as u64;
+            retry_after = Some(retry_after.map_or(secs, |s: u64| s.max(secs)));
+        }
+    }
+    Ok(retry_after)
+}
+
+async fn record_attempt<C: ConnectionTrait>(db: &C, email: &str, ip: &str, success: bool) -> AppResult<()> {
+    login_attempt::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email.chars().take(320).collect()),
+        ip: Set(ip.to_string()),
+        success: Set(success),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn login(state: &AppState, email: &str, password: String, ctx: &RequestContext) -> AppResult<TokenResponse> {
+    let email = email.trim().to_lowercase();
+    let ip = ctx.ip_or_unknown().to_string();
+    if let Some(retry_after_secs) = lockout(state, state.db.conn(), &email, &ip).await? {
+        return Err(AppError::RateLimited { retry_after_secs });
+    }
+    let user = users::find_by_email(state.db.conn(), &email).await?;
+    let password_ok = state.hasher.verify(password, user.as_ref().and_then(|u| u.password_hash.clone())).await?;
+    let txn = state.db.begin_write().await?;
+    match user {
+        Some(user) if password_ok && user.active => {
+            record_attempt(&*txn, &email, &ip, true).await?;
+            let session = sessions::open(&*txn, state, user.id, "password", ctx).await?;
+            let entry = AuditEntry::new("auth.login", "user", user.id)
+                .with_details(json!({ "method": "password", "sessionId": session.session_id }));
+            audit::record(&*txn, Some(user.id), ctx, entry).await?;
+            txn.commit().await?;
+            sessions::token_response(state, user, session)
+        }
+        user => {
+            record_attempt(&*txn, &email, &ip, false).await?;
+            let reason = match &user {
+                None => "unknown_account",
+                Some(u) if !u.active => "inactive_account",
+                Some(_) => "wrong_password",
+            };
+            let entry = AuditEntry {
+                action: "auth.login_failed",
+                entity_type: "user",
+                entity_id: user.as_ref().map(|u| u.id.to_string()),
+                details: json!({ "email": email, "reason": reason }),
+            };
+            audit::record(&*txn, user.as_ref().map(|u| u.id), ctx, entry).await?;
+            txn.commit().await?;
+            Err(AppError::Unauthorized(FAILED.into()))
+        }
+    }
+}

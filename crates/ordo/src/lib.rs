@@ -1,0 +1,17 @@
+//! Ordo: an order management server with a REST API and web app over SQLite, PostgreSQL or
+//! MySQL/MariaDB. The code is organised by feature; `app` assembles them.
+
+pub mod app;
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod identity;
+pub mod mail;
+pub mod openapi;
+pub mod ops;
+pub mod server_secret;
+pub mod state;
+pub mod telemetry;
