@@ -40,18 +40,21 @@ pub fn boolean(col: &str, default: bool) -> ColumnDef {
 
 /// A UTC timestamp. MySQL's TIMESTAMP ends in 2038 and converts by session zone, so it gets
 /// DATETIME(6); PostgreSQL gets timestamptz; SQLite stores RFC 3339 text.
-pub fn timestamp(backend: DatabaseBackend, col: &str) -> ColumnDef {
+fn timestamp_column(backend: DatabaseBackend, col: &str) -> ColumnDef {
     let mut def = ColumnDef::new(name(col));
     match backend {
         DatabaseBackend::MySql => def.custom(name("datetime(6)")),
         _ => def.timestamp_with_time_zone(),
     };
-    def.not_null().to_owned()
+    def
+}
+
+pub fn timestamp(backend: DatabaseBackend, col: &str) -> ColumnDef {
+    timestamp_column(backend, col).not_null().to_owned()
 }
 
 pub fn timestamp_null(backend: DatabaseBackend, col: &str) -> ColumnDef {
-    let mut def = timestamp(backend, col);
-    def.null().to_owned()
+    timestamp_column(backend, col).null().to_owned()
 }
 
 /// Binary data up to a few megabytes (MySQL's BLOB stops at 64 KiB).

@@ -92,7 +92,10 @@ pub fn router(state: &AppState) -> Router {
 }
 
 impl Server {
-    pub async fn build(settings: Settings, listener: TcpListener) -> anyhow::Result<Server> {
+    pub async fn build(mut settings: Settings, listener: TcpListener) -> anyhow::Result<Server> {
+        if settings.public_url.is_empty() {
+            settings.public_url = format!("http://{}", listener.local_addr()?);
+        }
         let state = build_state(settings).await?;
         let setup_token = if users::any_active_admin(state.db.conn()).await? {
             None

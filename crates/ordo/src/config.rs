@@ -15,7 +15,8 @@ pub struct Settings {
     pub database_url: String,
     /// Maximum database connections in the pool.
     pub database_max_connections: u32,
-    /// The address users reach the server at; used for links in mail and OAuth redirects.
+    /// The address users reach the server at, for links in mail and OAuth redirects
+    /// (default: `http://` and the address the server listens on).
     pub public_url: String,
     /// Folder for the default SQLite file and the mail outbox.
     pub data_dir: PathBuf,
@@ -83,7 +84,7 @@ impl Default for Settings {
             listen: "127.0.0.1:8080".into(),
             database_url: String::new(),
             database_max_connections: 16,
-            public_url: "http://127.0.0.1:8080".into(),
+            public_url: String::new(),
             data_dir: PathBuf::from("data"),
             log_format: "pretty".into(),
             log_level: "info".into(),

@@ -137,7 +137,7 @@ impl IntoResponse for AppError {
                 (message.clone(), vec![FieldError::new(field.clone(), message.clone())])
             }
             Self::Internal(err) => {
-                tracing::error!(error = ?err, request_id = current_request_id().as_deref(), "internal error");
+                tracing::error!(error = format!("{err:#}"), request_id = current_request_id().as_deref(), "internal error");
                 ("An internal error occurred".to_string(), Vec::new())
             }
             other => (other.to_string(), Vec::new()),

@@ -56,7 +56,7 @@ pub async fn request_reset(state: &AppState, email: &str, ctx: &RequestContext) 
     // Deliver in the background so the answer takes as long whether or not the account exists.
     tokio::spawn(async move {
         if let Err(err) = mailer.send(&to, "Reset your Ordo password", body).await {
-            tracing::error!(error = ?err, "password reset mail was not sent");
+            tracing::error!(error = format!("{err:#}"), "password reset mail was not sent");
         }
     });
     Ok(())

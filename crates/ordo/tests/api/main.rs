@@ -1,0 +1,15 @@
+//! Scenario tests over HTTP against the real application. Each scenario runs on SQLite always and
+//! on PostgreSQL and MySQL/MariaDB when ORDO_TEST_POSTGRES_URL / ORDO_TEST_MYSQL_URL are set.
+
+mod harness;
+
+mod accounts;
+mod admin_users;
+mod audit_log;
+mod cli;
+mod conventions;
+mod oauth;
+mod operations;
+mod permissions;
+mod profile;
+mod sessions;
