@@ -40,10 +40,18 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(unique_index("users", "uq_users_email", &["email"])).await?;
-        manager.create_index(unique_index("users", "uq_users_username", &["username"])).await?;
-        manager.create_index(index("users", "ix_users_role_active", &["role", "active"])).await?;
-        manager.create_index(index("users", "ix_users_created_at", &["created_at"])).await?;
+        manager
+            .create_index(unique_index("users", "uq_users_email", &["email"]))
+            .await?;
+        manager
+            .create_index(unique_index("users", "uq_users_username", &["username"]))
+            .await?;
+        manager
+            .create_index(index("users", "ix_users_role_active", &["role", "active"]))
+            .await?;
+        manager
+            .create_index(index("users", "ix_users_created_at", &["created_at"]))
+            .await?;
 
         manager
             .create_table(
@@ -62,7 +70,9 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("sessions", "ix_sessions_user", &["user_id"])).await?;
+        manager
+            .create_index(index("sessions", "ix_sessions_user", &["user_id"]))
+            .await?;
 
         manager
             .create_table(
@@ -79,10 +89,18 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(unique_index("refresh_tokens", "uq_refresh_tokens_hash", &["token_hash"]))
+            .create_index(unique_index(
+                "refresh_tokens",
+                "uq_refresh_tokens_hash",
+                &["token_hash"],
+            ))
             .await?;
         manager
-            .create_index(index("refresh_tokens", "ix_refresh_tokens_session", &["session_id"]))
+            .create_index(index(
+                "refresh_tokens",
+                "ix_refresh_tokens_session",
+                &["session_id"],
+            ))
             .await?;
 
         manager
@@ -95,7 +113,11 @@ impl MigrationTrait for Migration {
                     .col(timestamp(db, "created_at"))
                     .col(timestamp(db, "expires_at"))
                     .col(timestamp_null(db, "used_at"))
-                    .foreign_key(&mut foreign_key("password_reset_tokens", "user_id", "users"))
+                    .foreign_key(&mut foreign_key(
+                        "password_reset_tokens",
+                        "user_id",
+                        "users",
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -107,7 +129,11 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager
-            .create_index(index("password_reset_tokens", "ix_password_reset_tokens_user", &["user_id"]))
+            .create_index(index(
+                "password_reset_tokens",
+                "ix_password_reset_tokens_user",
+                &["user_id"],
+            ))
             .await?;
 
         manager
@@ -132,7 +158,11 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager
-            .create_index(index("oauth_identities", "ix_oauth_identities_user", &["user_id"]))
+            .create_index(index(
+                "oauth_identities",
+                "ix_oauth_identities_user",
+                &["user_id"],
+            ))
             .await?;
 
         manager
@@ -149,7 +179,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(unique_index("oauth_states", "uq_oauth_states_hash", &["state_hash"]))
+            .create_index(unique_index(
+                "oauth_states",
+                "uq_oauth_states_hash",
+                &["state_hash"],
+            ))
             .await?;
 
         manager
@@ -178,17 +212,30 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("login_attempts", "ix_login_attempts_email", &["email", "created_at"]))
+            .create_index(index(
+                "login_attempts",
+                "ix_login_attempts_email",
+                &["email", "created_at"],
+            ))
             .await?;
         manager
-            .create_index(index("login_attempts", "ix_login_attempts_ip", &["ip", "created_at"]))
+            .create_index(index(
+                "login_attempts",
+                "ix_login_attempts_ip",
+                &["ip", "created_at"],
+            ))
             .await?;
 
         manager
             .create_table(
                 Table::create()
                     .table(name("server_secrets"))
-                    .col(ColumnDef::new(name("name")).string_len(64).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(name("name"))
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(string("value", 255))
                     .col(timestamp(db, "created_at"))
                     .to_owned(),
@@ -209,7 +256,9 @@ impl MigrationTrait for Migration {
             "sessions",
             "users",
         ] {
-            manager.drop_table(Table::drop().table(name(table)).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(name(table)).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -32,20 +32,40 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("audit_logs", "ix_audit_logs_created", &["created_at"])).await?;
         manager
-            .create_index(index("audit_logs", "ix_audit_logs_actor", &["actor_id", "created_at"]))
+            .create_index(index(
+                "audit_logs",
+                "ix_audit_logs_created",
+                &["created_at"],
+            ))
             .await?;
         manager
-            .create_index(index("audit_logs", "ix_audit_logs_action", &["action", "created_at"]))
+            .create_index(index(
+                "audit_logs",
+                "ix_audit_logs_actor",
+                &["actor_id", "created_at"],
+            ))
             .await?;
         manager
-            .create_index(index("audit_logs", "ix_audit_logs_entity", &["entity_type", "entity_id"]))
+            .create_index(index(
+                "audit_logs",
+                "ix_audit_logs_action",
+                &["action", "created_at"],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "audit_logs",
+                "ix_audit_logs_entity",
+                &["entity_type", "entity_id"],
+            ))
             .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(name("audit_logs")).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(name("audit_logs")).to_owned())
+            .await
     }
 }

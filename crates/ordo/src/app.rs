@@ -40,7 +40,11 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     } else {
         settings.jwt_secret.clone()
     };
-    let hasher = PasswordHasher::new(settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism)?;
+    let hasher = PasswordHasher::new(
+        settings.argon2_memory_kib,
+        settings.argon2_iterations,
+        settings.argon2_parallelism,
+    )?;
     let mailer = Mailer::from_settings(&settings)?;
     let http_client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -66,14 +70,21 @@ async fn stored_secret(db: &Db, name: &str) -> anyhow::Result<String> {
     if let Some(row) = Entity::find_by_id(name.to_string()).one(db.conn()).await? {
         return Ok(row.value);
     }
-    let inserted = ActiveModel { name: Set(name.into()), value: Set(random_secret()), created_at: Set(Utc::now()) }
-        .insert(db.conn())
-        .await;
+    let inserted = ActiveModel {
+        name: Set(name.into()),
+        value: Set(random_secret()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db.conn())
+    .await;
     if let Err(err) = inserted {
         // Another instance may have stored it first; read theirs.
         tracing::debug!(error = %err, "secret insert lost a race");
     }
-    let row = Entity::find_by_id(name.to_string()).one(db.conn()).await?.context("server secret missing")?;
+    let row = Entity::find_by_id(name.to_string())
+        .one(db.conn())
+        .await?
+        .context("server secret missing")?;
     Ok(row.value)
 }
 
@@ -82,10 +93,10 @@ pub fn router(state: &AppState) -> Router {
     let (api, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(identity::routes::router(state))
         .merge(audit::routes::router())
+        .merge(ops::router())
         .split_for_parts();
     let routes = Router::new()
         .merge(api)
-        .merge(ops::router())
         .fallback(errors::not_found)
         .layer(Extension(ops::openapi_document(&doc)));
     middleware::apply(routes, state).with_state(state.clone())
@@ -105,7 +116,12 @@ impl Server {
             Some(token)
         };
         let router = router(&state);
-        Ok(Server { state, setup_token, listener, router })
+        Ok(Server {
+            state,
+            setup_token,
+            listener,
+            router,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -114,15 +130,22 @@ impl Server {
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
     /// `shutdown_grace_secs`.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let grace = Duration::from_secs(self.state.settings.shutdown_grace_secs);
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-        let serve = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: finishing in-flight requests");
-                let _ = stopping_tx.send(true);
-            });
+        let serve = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = stopping_tx.send(true);
+        });
         let deadline = async move {
             let _ = stopping_rx.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(grace).await;

@@ -13,7 +13,11 @@ use crate::identity::role::Role;
 use crate::identity::service::admin;
 
 #[derive(Parser)]
-#[command(name = "ordo", version, about = "Order management server: web app and REST API")]
+#[command(
+    name = "ordo",
+    version,
+    about = "Order management server: web app and REST API"
+)]
 struct Cli {
     /// Configuration file (default: ./ordo.toml when present).
     #[arg(long, global = true)]
@@ -97,7 +101,8 @@ pub fn main() -> ExitCode {
 }
 
 fn settings(cli: &Cli) -> anyhow::Result<Settings> {
-    let mut settings = Settings::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let mut settings =
+        Settings::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     if let Some(dir) = &cli.data_dir {
         let default_url = format!("sqlite://{}/ordo.db", settings.data_dir.display());
         if settings.database_url == default_url {
@@ -130,12 +135,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::User(UserCommand::Create { email, role, first_name, last_name, password_stdin }) => {
+        Command::User(UserCommand::Create {
+            email,
+            role,
+            first_name,
+            last_name,
+            password_stdin,
+        }) => {
             let password = read_password(password_stdin)?;
             let state = app::build_state(settings).await?;
-            let user = admin::create_from_cli(&state, &email, &password, role, &first_name, &last_name)
-                .await
-                .map_err(describe)?;
+            let user =
+                admin::create_from_cli(&state, &email, &password, role, &first_name, &last_name)
+                    .await
+                    .map_err(describe)?;
             println!("created {} ({}) with id {}", user.email, user.role, user.id);
             Ok(())
         }
@@ -144,7 +156,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("nothing to seed: pass --demo");
             }
             let state = app::build_state(settings).await?;
-            crate::identity::service::demo::seed_demo_users(&state).await.map_err(describe)
+            crate::identity::service::demo::seed_demo_users(&state)
+                .await
+                .map_err(describe)
         }
     }
 }
@@ -153,7 +167,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 fn describe(err: crate::error::AppError) -> anyhow::Error {
     match err {
         crate::error::AppError::Validation(details) => {
-            let lines: Vec<String> = details.iter().map(|d| format!("{}: {}", d.field, d.message)).collect();
+            let lines: Vec<String> = details
+                .iter()
+                .map(|d| format!("{}: {}", d.field, d.message))
+                .collect();
             anyhow::anyhow!("invalid input: {}", lines.join("; "))
         }
         crate::error::AppError::Internal(err) => err,
@@ -164,7 +181,10 @@ fn describe(err: crate::error::AppError) -> anyhow::Error {
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin || !std::io::stdin().is_terminal() {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_string());
     }
     let password = rpassword::prompt_password("Password: ")?;
@@ -179,7 +199,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let server = Server::build(settings, listener).await?;
     let addr = server.local_addr()?;
-    let public_url = server.state.settings.public_url.trim_end_matches('/').to_string();
+    let public_url = server
+        .state
+        .settings
+        .public_url
+        .trim_end_matches('/')
+        .to_string();
     tracing::info!(%addr, database = crate::db::backend_name(server.state.db.backend()), "Ordo is listening");
     if let Some(token) = &server.setup_token {
         // Printed, not logged: it must reach the operator, not the log shipper.

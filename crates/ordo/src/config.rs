@@ -117,7 +117,9 @@ impl Settings {
     /// Reads `config_file` (if it exists) and the environment over the defaults.
     /// Nested keys use a double underscore: `ORDO_OAUTH_GOOGLE__CLIENT_ID`.
     pub fn load(config_file: Option<&std::path::Path>) -> Result<Self, Box<figment::Error>> {
-        let file = config_file.map(PathBuf::from).unwrap_or_else(|| PathBuf::from("ordo.toml"));
+        let file = config_file
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("ordo.toml"));
         let mut settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
             .merge(Env::raw().only(&["DATABASE_URL"]))
@@ -139,6 +141,8 @@ impl Settings {
     }
 
     pub fn outbox_dir(&self) -> PathBuf {
-        self.mail_outbox.clone().unwrap_or_else(|| self.data_dir.join("outbox"))
+        self.mail_outbox
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("outbox"))
     }
 }

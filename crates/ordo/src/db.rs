@@ -10,10 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    DbErr, SqlxSqliteConnector, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqlxSqliteConnector, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -52,9 +54,14 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30));
-            if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("cannot create database folder {}", parent.display()))?;
+            if let Some(parent) = options
+                .get_filename()
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent).with_context(|| {
+                    format!("cannot create database folder {}", parent.display())
+                })?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(2))
@@ -62,7 +69,10 @@ impl Db {
                 .await
                 .context("cannot open the SQLite database")?;
             let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
-            Ok(Db { conn, write_lock: Some(Arc::new(Mutex::new(()))) })
+            Ok(Db {
+                conn,
+                write_lock: Some(Arc::new(Mutex::new(()))),
+            })
         } else {
             let mut options = ConnectOptions::new(url.to_string());
             options
@@ -71,8 +81,13 @@ impl Db {
                 .connect_timeout(Duration::from_secs(10))
                 .acquire_timeout(Duration::from_secs(30))
                 .sqlx_logging(false);
-            let conn = Database::connect(options).await.context("cannot connect to the database")?;
-            Ok(Db { conn, write_lock: None })
+            let conn = Database::connect(options)
+                .await
+                .context("cannot connect to the database")?;
+            Ok(Db {
+                conn,
+                write_lock: None,
+            })
         }
     }
 
@@ -89,7 +104,10 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        Ok(WriteTxn { txn: self.conn.begin().await?, _guard: guard })
+        Ok(WriteTxn {
+            txn: self.conn.begin().await?,
+            _guard: guard,
+        })
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {
@@ -122,7 +140,9 @@ impl Db {
 /// Applies every pending migration.
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     use ordo_migration::MigratorTrait as _;
-    ordo_migration::Migrator::up(db.conn(), None).await.context("migration failed")
+    ordo_migration::Migrator::up(db.conn(), None)
+        .await
+        .context("migration failed")
 }
 
 /// Names the backend for logs and health output.

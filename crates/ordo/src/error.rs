@@ -21,7 +21,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -38,7 +41,10 @@ pub enum AppError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
-    Conflict { field: Option<String>, message: String },
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
     #[error("{message}")]
     RuleViolation { code: &'static str, message: String },
     #[error("request body too large")]
@@ -61,11 +67,17 @@ impl AppError {
     }
 
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
-        Self::Conflict { field: Some(field.to_string()), message: message.into() }
+        Self::Conflict {
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
     }
 
     pub fn rule(code: &'static str, message: impl Into<String>) -> Self {
-        Self::RuleViolation { code, message: message.into() }
+        Self::RuleViolation {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -120,9 +132,19 @@ pub struct ErrorDetail {
 }
 
 /// Builds the documented error response; also used for errors raised outside handlers.
-pub fn error_response(status: StatusCode, code: &str, message: String, details: Vec<FieldError>) -> Response {
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    details: Vec<FieldError>,
+) -> Response {
     let body = ErrorBody {
-        error: ErrorDetail { code: code.to_string(), message, details, request_id: current_request_id() },
+        error: ErrorDetail {
+            code: code.to_string(),
+            message,
+            details,
+            request_id: current_request_id(),
+        },
     };
     (status, axum::Json(body)).into_response()
 }
@@ -132,19 +154,33 @@ impl IntoResponse for AppError {
         let status = self.status();
         let code = self.code();
         let (message, details) = match &self {
-            Self::Validation(details) => ("The request has invalid fields".to_string(), details.clone()),
-            Self::Conflict { field: Some(field), message } => {
-                (message.clone(), vec![FieldError::new(field.clone(), message.clone())])
-            }
+            Self::Validation(details) => (
+                "The request has invalid fields".to_string(),
+                details.clone(),
+            ),
+            Self::Conflict {
+                field: Some(field),
+                message,
+            } => (
+                message.clone(),
+                vec![FieldError::new(field.clone(), message.clone())],
+            ),
             Self::Internal(err) => {
-                tracing::error!(error = format!("{err:#}"), request_id = current_request_id().as_deref(), "internal error");
+                tracing::error!(
+                    error = format!("{err:#}"),
+                    request_id = current_request_id().as_deref(),
+                    "internal error"
+                );
                 ("An internal error occurred".to_string(), Vec::new())
             }
             other => (other.to_string(), Vec::new()),
         };
         let mut response = error_response(status, code, message, details);
         if let Self::RateLimited { retry_after_secs } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs.max(1)),
+            );
         }
         response
     }

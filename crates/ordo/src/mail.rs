@@ -23,10 +23,14 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Mailer> {
-        let from: Mailbox = settings.mail_from.parse().context("mail_from is not a valid address")?;
+        let from: Mailbox = settings
+            .mail_from
+            .parse()
+            .context("mail_from is not a valid address")?;
         let transport = if settings.smtp_url.is_empty() {
             let dir: PathBuf = settings.outbox_dir();
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create mail outbox {}", dir.display()))?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create mail outbox {}", dir.display()))?;
             tracing::info!(outbox = %dir.display(), "no SMTP server configured; mail is written to the outbox folder");
             Transport::Outbox(AsyncFileTransport::new(dir))
         } else {
@@ -48,8 +52,16 @@ impl Mailer {
             .body(body)
             .context("cannot build message")?;
         match &self.transport {
-            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).context("SMTP delivery failed"),
-            Transport::Outbox(outbox) => outbox.send(message).await.map(|_| ()).context("cannot write to outbox"),
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .context("SMTP delivery failed"),
+            Transport::Outbox(outbox) => outbox
+                .send(message)
+                .await
+                .map(|_| ())
+                .context("cannot write to outbox"),
         }
     }
 }

@@ -48,7 +48,11 @@ async fn list_audit_logs(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> AppResult<ApiJson<Page<AuditLogView>>> {
     user.require(Permission::ViewAuditLog)?;
-    let page = PageQuery { page: q.page, limit: q.limit }.validate()?;
+    let page = PageQuery {
+        page: q.page,
+        limit: q.limit,
+    }
+    .validate()?;
     let filter = AuditFilter {
         user_id: q.user_id,
         action: q.action,

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,7 +23,12 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     pub fn new(action: &'static str, entity_type: &'static str, entity_id: impl ToString) -> Self {
-        Self { action, entity_type, entity_id: Some(entity_id.to_string()), details: serde_json::Value::Null }
+        Self {
+            action,
+            entity_type,
+            entity_id: Some(entity_id.to_string()),
+            details: serde_json::Value::Null,
+        }
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
@@ -99,7 +104,11 @@ impl From<entity::Model> for AuditLogView {
 }
 
 /// Newest first.
-pub async fn list<C: ConnectionTrait>(db: &C, filter: AuditFilter, page: PageRequest) -> AppResult<Page<AuditLogView>> {
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: AuditFilter,
+    page: PageRequest,
+) -> AppResult<Page<AuditLogView>> {
     let mut query = AuditLog::find();
     if let Some(user_id) = filter.user_id {
         query = query.filter(Column::ActorId.eq(user_id));
@@ -127,5 +136,9 @@ pub async fn list<C: ConnectionTrait>(db: &C, filter: AuditFilter, page: PageReq
         .limit(page.limit)
         .all(db)
         .await?;
-    Ok(Page::new(rows.into_iter().map(AuditLogView::from).collect(), total, page))
+    Ok(Page::new(
+        rows.into_iter().map(AuditLogView::from).collect(),
+        total,
+        page,
+    ))
 }

@@ -29,7 +29,9 @@ impl AuthUser {
         if allows(self.role, permission) {
             Ok(())
         } else {
-            Err(AppError::Forbidden("You do not have permission to do this".into()))
+            Err(AppError::Forbidden(
+                "You do not have permission to do this".into(),
+            ))
         }
     }
 }
@@ -47,23 +49,40 @@ fn unauthorized() -> AppError {
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(user) = parts.extensions.get::<AuthUser>() {
             return Ok(user.clone());
         }
         let token = bearer_token(parts).ok_or_else(unauthorized)?;
         let claims = state.access_keys.verify(token).ok_or_else(unauthorized)?;
         let db = state.db.conn();
-        let session = session::Entity::find_by_id(claims.sid).one(db).await?.ok_or_else(unauthorized)?;
-        if session.user_id != claims.sub || session.revoked_at.is_some() || session.expires_at <= Utc::now() {
+        let session = session::Entity::find_by_id(claims.sid)
+            .one(db)
+            .await?
+            .ok_or_else(unauthorized)?;
+        if session.user_id != claims.sub
+            || session.revoked_at.is_some()
+            || session.expires_at <= Utc::now()
+        {
             return Err(unauthorized());
         }
-        let user = user::Entity::find_by_id(claims.sub).one(db).await?.ok_or_else(unauthorized)?;
+        let user = user::Entity::find_by_id(claims.sub)
+            .one(db)
+            .await?
+            .ok_or_else(unauthorized)?;
         if !user.active || user.deleted_at.is_some() {
             return Err(unauthorized());
         }
         let role = Role::parse(&user.role).ok_or_else(unauthorized)?;
-        let auth = AuthUser { id: user.id, role, session_id: session.id, email: user.email };
+        let auth = AuthUser {
+            id: user.id,
+            role,
+            session_id: session.id,
+            email: user.email,
+        };
         parts.extensions.insert(auth.clone());
         Ok(auth)
     }

@@ -35,7 +35,11 @@ pub struct RequestContext {
 impl RequestContext {
     /// For actions not caused by an HTTP request (command line, background jobs).
     pub fn system(origin: &str) -> Self {
-        Self { request_id: format!("{origin}-{}", uuid::Uuid::now_v7()), ip: None, user_agent: None }
+        Self {
+            request_id: format!("{origin}-{}", uuid::Uuid::now_v7()),
+            ip: None,
+            user_agent: None,
+        }
     }
 
     pub fn ip_or_unknown(&self) -> &str {
@@ -47,21 +51,35 @@ fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?;
     let ok = !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
     ok.then(|| s.to_string())
 }
 
 fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<IpAddr> {
     if trust_proxy {
-        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        if let Some(ip) = forwarded.and_then(|v| v.split(',').next()).and_then(|v| v.trim().parse().ok()) {
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        if let Some(ip) = forwarded
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+        {
             return Some(ip);
         }
     }
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
 }
 
-pub async fn request_context(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn request_context(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (mut parts, body) = request.into_parts();
     let request_id = parts
         .headers
@@ -80,7 +98,9 @@ pub async fn request_context(State(state): State<AppState>, request: Request, ne
     };
     parts.extensions.insert(context);
     let request = Request::from_parts(parts, body);
-    let mut response = CURRENT_REQUEST_ID.scope(request_id.clone(), next.run(request)).await;
+    let mut response = CURRENT_REQUEST_ID
+        .scope(request_id.clone(), next.run(request))
+        .await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
@@ -91,6 +111,10 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<RequestContext>().cloned().unwrap_or_default())
+        Ok(parts
+            .extensions
+            .get::<RequestContext>()
+            .cloned()
+            .unwrap_or_default())
     }
 }

@@ -13,14 +13,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        let deserializer = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+        let deserializer =
+            serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
         match serde_path_to_error::deserialize(deserializer) {
             Ok(value) => Ok(ApiQuery(value)),
             Err(err) => {
                 let field = err.path().to_string();
                 let message = err.into_inner().to_string();
                 Err(AppError::Validation(vec![FieldError::new(
-                    if field == "." { "query".to_string() } else { field },
+                    if field == "." {
+                        "query".to_string()
+                    } else {
+                        field
+                    },
                     message,
                 )]))
             }
@@ -36,7 +41,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(ApiPath(value)),
-            Err(rejection) => Err(AppError::Validation(vec![FieldError::new("path", rejection.body_text())])),
+            Err(rejection) => Err(AppError::Validation(vec![FieldError::new(
+                "path",
+                rejection.body_text(),
+            )])),
         }
     }
 }

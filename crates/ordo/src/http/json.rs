@@ -19,10 +19,19 @@ impl<T: Serialize> IntoResponse for ApiJson<T> {
 }
 
 fn is_json_content_type(request: &Request) -> bool {
-    let Some(value) = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let mime = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
@@ -38,13 +47,18 @@ fn field_of(path: &serde_path_to_error::Path) -> String {
 
 /// Reads the whole body, honouring the configured limit.
 pub async fn read_body(request: Request) -> Result<axum::body::Bytes, AppError> {
-    axum::body::Bytes::from_request(request, &()).await.map_err(|rejection| {
-        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge
-        } else {
-            AppError::BadRequest { code: "BAD_REQUEST", message: rejection.body_text() }
-        }
-    })
+    axum::body::Bytes::from_request(request, &())
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::BadRequest {
+                    code: "BAD_REQUEST",
+                    message: rejection.body_text(),
+                }
+            }
+        })
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
@@ -53,10 +67,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let field = field_of(err.path());
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => AppError::BadRequest {
-                code: "MALFORMED_JSON",
-                message: format!("The body is not valid JSON: {inner}"),
-            },
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                AppError::BadRequest {
+                    code: "MALFORMED_JSON",
+                    message: format!("The body is not valid JSON: {inner}"),
+                }
+            }
             _ => {
                 let message = inner.to_string();
                 // serde names a missing field only in its message: "missing field `email` at ..."
@@ -64,8 +80,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
                     (true, Some(rest)) => rest.split('`').next().unwrap_or_default().to_string(),
                     _ => field,
                 };
-                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-                AppError::Validation(vec![FieldError::new(if field.is_empty() { "body" } else { &field }, message)])
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_string();
+                AppError::Validation(vec![FieldError::new(
+                    if field.is_empty() { "body" } else { &field },
+                    message,
+                )])
             }
         }
     })
@@ -76,7 +99,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
         if !is_json_content_type(&request) {
-            return Err(AppError::UnsupportedMediaType("Expected Content-Type: application/json".into()));
+            return Err(AppError::UnsupportedMediaType(
+                "Expected Content-Type: application/json".into(),
+            ));
         }
         let bytes = read_body(request).await?;
         parse_json(&bytes).map(ApiJson)

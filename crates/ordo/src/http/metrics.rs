@@ -51,27 +51,55 @@ impl Default for Metrics {
             Histogram::new(exponential_buckets(0.0005, 2.0, 16))
         });
         let pool = Family::<PoolLabels, Gauge>::default();
-        registry.register("http_requests", "HTTP requests by route template and status", requests.clone());
-        registry.register("http_request_duration_seconds", "HTTP request latency", latency.clone());
-        registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
-        Self { registry, requests, latency, pool }
+        registry.register(
+            "http_requests",
+            "HTTP requests by route template and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            latency.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections by state",
+            pool.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            pool,
+        }
     }
 }
 
 impl Metrics {
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests
-            .get_or_create(&RequestLabels { method: method.to_string(), route: route.to_string(), status })
+            .get_or_create(&RequestLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+                status,
+            })
             .inc();
         self.latency
-            .get_or_create(&RouteLabels { method: method.to_string(), route: route.to_string() })
+            .get_or_create(&RouteLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+            })
             .observe(seconds);
     }
 
     /// Renders the text exposition format, with pool gauges read at scrape time.
     pub fn render(&self, pool_size: u32, pool_idle: usize) -> String {
-        self.pool.get_or_create(&PoolLabels { state: "open" }).set(i64::from(pool_size));
-        self.pool.get_or_create(&PoolLabels { state: "idle" }).set(pool_idle as i64);
+        self.pool
+            .get_or_create(&PoolLabels { state: "open" })
+            .set(i64::from(pool_size));
+        self.pool
+            .get_or_create(&PoolLabels { state: "idle" })
+            .set(pool_idle as i64);
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             out.clear();
@@ -91,6 +119,11 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let response = next.run(request).await;
-    state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    state.metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }

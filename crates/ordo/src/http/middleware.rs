@@ -19,19 +19,46 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:;
      script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 fn cors(state: &AppState) -> CorsLayer {
-    let origins: Vec<HeaderValue> =
-        state.settings.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
+    let origins: Vec<HeaderValue> = state
+        .settings
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+        .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, HeaderName::from_static("idempotency-key")])
-        .expose_headers([super::context::REQUEST_ID.clone(), header::ETAG, header::RETRY_AFTER])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            super::context::REQUEST_ID.clone(),
+            header::ETAG,
+            header::RETRY_AFTER,
+        ])
         .max_age(Duration::from_secs(3600))
 }
 
 fn request_span(request: &Request) -> tracing::Span {
-    let request_id = request.extensions().get::<RequestContext>().map(|c| c.request_id.as_str()).unwrap_or("");
-    let route = request.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str()).unwrap_or("unmatched");
+    let request_id = request
+        .extensions()
+        .get::<RequestContext>()
+        .map(|c| c.request_id.as_str())
+        .unwrap_or("");
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str())
+        .unwrap_or("unmatched");
     tracing::info_span!("request", method = %request.method(), route, request_id)
 }
 
@@ -40,7 +67,10 @@ fn request_span(request: &Request) -> tracing::Span {
 pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let settings = &state.settings;
     let mut router = router
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -52,8 +82,14 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
@@ -67,5 +103,8 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     router
         .layer(axum::middleware::from_fn(errors::normalize_error_bodies))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_context,
+        ))
 }

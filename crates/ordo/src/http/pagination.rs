@@ -43,10 +43,16 @@ impl PageQuery {
         let page = self.page.unwrap_or(1);
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if page == 0 || page > 1_000_000 {
-            return Err(AppError::field("page", "page must be between 1 and 1000000"));
+            return Err(AppError::field(
+                "page",
+                "page must be between 1 and 1000000",
+            ));
         }
         if limit == 0 || limit > MAX_LIMIT {
-            return Err(AppError::field("limit", format!("limit must be between 1 and {MAX_LIMIT}")));
+            return Err(AppError::field(
+                "limit",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
         }
         Ok(PageRequest { page, limit })
     }

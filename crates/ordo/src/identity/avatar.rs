@@ -18,7 +18,9 @@ pub enum AvatarError {
 
 /// Decodes `bytes` and returns a square JPEG of [`AVATAR_SIZE`] pixels.
 pub fn process(bytes: &[u8]) -> Result<Vec<u8>, AvatarError> {
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| AvatarError::Undecodable)?;
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|_| AvatarError::Undecodable)?;
     match reader.format() {
         Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif) => {}
         _ => return Err(AvatarError::UnsupportedType),
@@ -29,10 +31,14 @@ pub fn process(bytes: &[u8]) -> Result<Vec<u8>, AvatarError> {
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
     let image = reader.decode().map_err(|_| AvatarError::Undecodable)?;
-    let square = image.resize_to_fill(AVATAR_SIZE, AVATAR_SIZE, FilterType::Lanczos3).to_rgb8();
+    let square = image
+        .resize_to_fill(AVATAR_SIZE, AVATAR_SIZE, FilterType::Lanczos3)
+        .to_rgb8();
     let mut out = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
-    square.write_with_encoder(encoder).map_err(|_| AvatarError::Undecodable)?;
+    square
+        .write_with_encoder(encoder)
+        .map_err(|_| AvatarError::Undecodable)?;
     Ok(out)
 }
 
@@ -43,7 +49,8 @@ mod tests {
     fn png(width: u32, height: u32) -> Vec<u8> {
         let img = image::RgbaImage::from_pixel(width, height, image::Rgba([200, 10, 10, 255]));
         let mut out = Vec::new();
-        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .unwrap();
         out
     }
 
@@ -51,14 +58,23 @@ mod tests {
     fn re_encodes_to_a_square_jpeg() {
         let out = process(&png(640, 200)).unwrap();
         let decoded = image::load_from_memory(&out).unwrap();
-        assert_eq!((decoded.width(), decoded.height()), (AVATAR_SIZE, AVATAR_SIZE));
+        assert_eq!(
+            (decoded.width(), decoded.height()),
+            (AVATAR_SIZE, AVATAR_SIZE)
+        );
         assert_eq!(image::guess_format(&out).unwrap(), ImageFormat::Jpeg);
     }
 
     #[test]
     fn rejects_other_content_whatever_the_name() {
-        assert_eq!(process(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), Err(AvatarError::UnsupportedType));
-        assert_eq!(process(b"%PDF-1.4 hello"), Err(AvatarError::UnsupportedType));
+        assert_eq!(
+            process(b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+            Err(AvatarError::UnsupportedType)
+        );
+        assert_eq!(
+            process(b"%PDF-1.4 hello"),
+            Err(AvatarError::UnsupportedType)
+        );
         let mut broken = png(10, 10);
         broken.truncate(40);
         assert_eq!(process(&broken), Err(AvatarError::Undecodable));

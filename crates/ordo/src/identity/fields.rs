@@ -44,15 +44,25 @@ pub fn required_text(field: &str, raw: &str, max: usize) -> Result<String, Field
 }
 
 /// An optional single-line text; empty means absent.
-pub fn optional_text(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+pub fn optional_text(
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
     let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
     if s.chars().count() > max {
-        return Err(FieldError::new(field, format!("must be at most {max} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     if s.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(Some(s.to_string()))
 }
@@ -62,9 +72,14 @@ pub fn username(field: &str, raw: Option<&str>) -> Result<Option<String>, FieldE
     let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
-    let ok = (3..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    let ok = (3..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
     if !ok {
-        return Err(FieldError::new(field, "must be 3-64 letters, digits, '.', '_' or '-'"));
+        return Err(FieldError::new(
+            field,
+            "must be 3-64 letters, digits, '.', '_' or '-'",
+        ));
     }
     Ok(Some(s.to_lowercase()))
 }
@@ -86,7 +101,10 @@ pub fn phone(field: &str, raw: Option<&str>) -> Result<Option<String>, FieldErro
         return Ok(None);
     };
     let digits = s.chars().filter(char::is_ascii_digit).count();
-    let ok = s.len() <= 32 && (5..=20).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || "+ -.()".contains(c));
+    let ok = s.len() <= 32
+        && (5..=20).contains(&digits)
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || "+ -.()".contains(c));
     if !ok {
         return Err(FieldError::new(field, "must be a phone number"));
     }
@@ -125,8 +143,22 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse("email", " Jane@Example.COM ").unwrap().as_str(), "jane@example.com");
-        for bad in ["", "jane", "jane@", "@example.com", "jane@example", "ja ne@example.com", "a@b@c.com", "a@.com"] {
+        assert_eq!(
+            Email::parse("email", " Jane@Example.COM ")
+                .unwrap()
+                .as_str(),
+            "jane@example.com"
+        );
+        for bad in [
+            "",
+            "jane",
+            "jane@",
+            "@example.com",
+            "jane@example",
+            "ja ne@example.com",
+            "a@b@c.com",
+            "a@.com",
+        ] {
             assert!(Email::parse("email", bad).is_err(), "{bad}");
         }
     }
@@ -139,7 +171,10 @@ mod tests {
         assert!(optional_text("x", Some(&"y".repeat(11)), 10).is_err());
         assert_eq!(optional_text("x", Some(""), 10).unwrap(), None);
         assert!(username("username", Some("a b")).is_err());
-        assert_eq!(gender("gender", Some("FEMALE")).unwrap().as_deref(), Some("female"));
+        assert_eq!(
+            gender("gender", Some("FEMALE")).unwrap().as_deref(),
+            Some("female")
+        );
         assert!(phone("phone", Some("+1 (555) 010-9999")).unwrap().is_some());
         assert!(phone("phone", Some("call me")).is_err());
     }

@@ -19,14 +19,22 @@ fn is_common(password: &str) -> bool {
 /// Checks the password rules; `field` names the request field in the error.
 pub fn check_policy(field: &str, password: &str, email: &str) -> Result<(), FieldError> {
     let chars = password.chars().count();
-    if chars < MIN_LEN || chars > MAX_LEN {
-        return Err(FieldError::new(field, format!("must be {MIN_LEN} to {MAX_LEN} characters")));
+    if !(MIN_LEN..=MAX_LEN).contains(&chars) {
+        return Err(FieldError::new(
+            field,
+            format!("must be {MIN_LEN} to {MAX_LEN} characters"),
+        ));
     }
-    if password.eq_ignore_ascii_case(email) || password.eq_ignore_ascii_case(email.split('@').next().unwrap_or("")) {
+    if password.eq_ignore_ascii_case(email)
+        || password.eq_ignore_ascii_case(email.split('@').next().unwrap_or(""))
+    {
         return Err(FieldError::new(field, "must not be your e-mail address"));
     }
     if is_common(password) {
-        return Err(FieldError::new(field, "is too common; choose a less guessable password"));
+        return Err(FieldError::new(
+            field,
+            "is too common; choose a less guessable password",
+        ));
     }
     Ok(())
 }
@@ -44,7 +52,10 @@ impl PasswordHasher {
     pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> anyhow::Result<Self> {
         let params = Params::new(memory_kib, iterations, parallelism, None)
             .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
-        let mut hasher = Self { params, dummy_hash: String::new() };
+        let mut hasher = Self {
+            params,
+            dummy_hash: String::new(),
+        };
         hasher.dummy_hash = hasher.hash_blocking(&uuid::Uuid::new_v4().to_string())?;
         Ok(hasher)
     }
@@ -76,7 +87,12 @@ impl PasswordHasher {
         let exists = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
         let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash).is_ok_and(|parsed| hasher.argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+            PasswordHash::new(&hash).is_ok_and(|parsed| {
+                hasher
+                    .argon2()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
         })
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
@@ -102,8 +118,14 @@ mod tests {
         let hasher = PasswordHasher::new(1024, 1, 1).unwrap();
         let hash = hasher.hash("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(hasher.verify("correct horse battery".into(), Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify("wrong horse battery".into(), Some(hash)).await.unwrap());
+        assert!(hasher
+            .verify("correct horse battery".into(), Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify("wrong horse battery".into(), Some(hash))
+            .await
+            .unwrap());
         assert!(!hasher.verify("anything at all".into(), None).await.unwrap());
     }
 }

@@ -19,14 +19,19 @@ pub enum Permission {
 }
 
 const TABLE: &[(Permission, &[Role])] = &[
-    (Permission::ManageOwnProfile, &[Admin, Manager, Staff, Customer]),
+    (
+        Permission::ManageOwnProfile,
+        &[Admin, Manager, Staff, Customer],
+    ),
     (Permission::ViewUsers, &[Admin]),
     (Permission::ManageUsers, &[Admin]),
     (Permission::ViewAuditLog, &[Admin]),
 ];
 
 pub fn allows(role: Role, permission: Permission) -> bool {
-    TABLE.iter().any(|(p, roles)| *p == permission && roles.contains(&role))
+    TABLE
+        .iter()
+        .any(|(p, roles)| *p == permission && roles.contains(&role))
 }
 
 #[cfg(test)]
@@ -42,7 +47,11 @@ mod tests {
             Permission::ViewAuditLog,
         ];
         for permission in all {
-            assert_eq!(TABLE.iter().filter(|(p, _)| *p == permission).count(), 1, "{permission:?}");
+            assert_eq!(
+                TABLE.iter().filter(|(p, _)| *p == permission).count(),
+                1,
+                "{permission:?}"
+            );
         }
     }
 

@@ -32,22 +32,38 @@ impl AccessTokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
     }
 
-    pub fn issue(&self, user_id: Uuid, session_id: Uuid, now: DateTime<Utc>, ttl_secs: u64) -> anyhow::Result<String> {
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+        now: DateTime<Utc>,
+        ttl_secs: u64,
+    ) -> anyhow::Result<String> {
         let claims = AccessClaims {
             sub: user_id,
             sid: session_id,
             iat: now.timestamp(),
             exp: now.timestamp() + ttl_secs as i64,
         };
-        Ok(encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+        Ok(encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
     }
 
     /// The claims of a valid, unexpired token; `None` for anything else.
     pub fn verify(&self, token: &str) -> Option<AccessClaims> {
-        decode::<AccessClaims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
+        decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|data| data.claims)
     }
 }
 
@@ -76,7 +92,9 @@ mod tests {
         assert_eq!((claims.sub, claims.sid), (user, session));
         let other = AccessTokenKeys::new(b"another secret another secret 00");
         assert!(other.verify(&token).is_none());
-        let expired = keys.issue(user, session, Utc::now() - chrono::Duration::hours(1), 60).unwrap();
+        let expired = keys
+            .issue(user, session, Utc::now() - chrono::Duration::hours(1), 60)
+            .unwrap();
         assert!(keys.verify(&expired).is_none());
     }
 

@@ -35,7 +35,9 @@ pub struct UserView {
 impl From<user::Model> for UserView {
     fn from(u: user::Model) -> Self {
         Self {
-            photo_url: u.has_avatar.then(|| format!("/api/v1/users/{}/photo", u.id)),
+            photo_url: u
+                .has_avatar
+                .then(|| format!("/api/v1/users/{}/photo", u.id)),
             id: u.id,
             email: u.email,
             username: u.username,

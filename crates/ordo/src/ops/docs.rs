@@ -18,19 +18,34 @@ pub struct OpenApiDocument {
 
 pub fn openapi_document(api: &utoipa::openapi::OpenApi) -> OpenApiDocument {
     let value = serde_json::to_value(api).expect("the OpenAPI document serializes");
-    OpenApiDocument { json: Arc::new(value.to_string()), html: Arc::new(render(&value)) }
+    OpenApiDocument {
+        json: Arc::new(value.to_string()),
+        html: Arc::new(render(&value)),
+    }
 }
 
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = serde_json::Value)))]
 pub async fn openapi_json(Extension(doc): Extension<OpenApiDocument>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], doc.json.as_str().to_owned())
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.json.as_str().to_owned(),
+    )
 }
 
+/// The API reference as a web page.
+#[utoipa::path(get, path = "/docs", tag = "operations",
+    responses((status = 200, description = "HTML", content_type = "text/html", body = String)))]
 pub async fn docs_page(Extension(doc): Extension<OpenApiDocument>) -> Html<String> {
     Html(doc.html.as_str().to_owned())
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// A short human name for a schema: `UserView`, `string (uuid)`, `array of UserView`.
@@ -50,7 +65,11 @@ fn schema_name(schema: &Value) -> String {
     }
     let kind = match schema.get("type") {
         Some(Value::String(t)) => t.clone(),
-        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" | "),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" | "),
         _ => "object".into(),
     };
     match schema.get("format").and_then(Value::as_str) {
@@ -76,14 +95,26 @@ fn render_operation(out: &mut String, method: &str, path: &str, op: &Value) {
         p = escape(path),
         s = escape(summary)
     );
-    if let Some(description) = op.get("description").and_then(Value::as_str).filter(|d| *d != summary) {
+    if let Some(description) = op
+        .get("description")
+        .and_then(Value::as_str)
+        .filter(|d| *d != summary)
+    {
         let _ = write!(out, "<p>{}</p>", escape(description));
     }
     if op.get("security").is_some() {
-        out.push_str("<p class=\"auth\">Requires <code>Authorization: Bearer &lt;accessToken&gt;</code></p>");
+        out.push_str(
+            "<p class=\"auth\">Requires <code>Authorization: Bearer &lt;accessToken&gt;</code></p>",
+        );
     }
-    if let Some(params) = op.get("parameters").and_then(Value::as_array).filter(|p| !p.is_empty()) {
-        out.push_str("<table><tr><th>Parameter</th><th>In</th><th>Type</th><th>Description</th></tr>");
+    if let Some(params) = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .filter(|p| !p.is_empty())
+    {
+        out.push_str(
+            "<table><tr><th>Parameter</th><th>In</th><th>Type</th><th>Description</th></tr>",
+        );
         for p in params {
             let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
             let _ = write!(
@@ -98,7 +129,10 @@ fn render_operation(out: &mut String, method: &str, path: &str, op: &Value) {
         }
         out.push_str("</table>");
     }
-    if let Some(content) = op.pointer("/requestBody/content").and_then(Value::as_object) {
+    if let Some(content) = op
+        .pointer("/requestBody/content")
+        .and_then(Value::as_object)
+    {
         for (content_type, media) in content {
             let _ = write!(
                 out,
@@ -122,7 +156,12 @@ fn render_operation(out: &mut String, method: &str, path: &str, op: &Value) {
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(status),
-                escape(response.get("description").and_then(Value::as_str).unwrap_or("")),
+                escape(
+                    response
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                ),
                 body
             );
         }
@@ -132,8 +171,14 @@ fn render_operation(out: &mut String, method: &str, path: &str, op: &Value) {
 }
 
 fn render(doc: &Value) -> String {
-    let title = doc.pointer("/info/title").and_then(Value::as_str).unwrap_or("API");
-    let version = doc.pointer("/info/version").and_then(Value::as_str).unwrap_or("");
+    let title = doc
+        .pointer("/info/title")
+        .and_then(Value::as_str)
+        .unwrap_or("API");
+    let version = doc
+        .pointer("/info/version")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
         out,
@@ -151,13 +196,21 @@ fn render(doc: &Value) -> String {
         v = escape(version),
         o = escape(doc.get("openapi").and_then(Value::as_str).unwrap_or("")),
     );
-    let mut by_tag: std::collections::BTreeMap<String, Vec<(String, String, &Value)>> = Default::default();
+    let mut by_tag: std::collections::BTreeMap<String, Vec<(String, String, &Value)>> =
+        Default::default();
     if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
         for (path, item) in paths {
             for method in ["get", "post", "put", "patch", "delete"] {
                 if let Some(op) = item.get(method) {
-                    let tag = op.pointer("/tags/0").and_then(Value::as_str).unwrap_or("other").to_string();
-                    by_tag.entry(tag).or_default().push((method.to_string(), path.clone(), op));
+                    let tag = op
+                        .pointer("/tags/0")
+                        .and_then(Value::as_str)
+                        .unwrap_or("other")
+                        .to_string();
+                    by_tag
+                        .entry(tag)
+                        .or_default()
+                        .push((method.to_string(), path.clone(), op));
                 }
             }
         }
@@ -174,7 +227,10 @@ fn render(doc: &Value) -> String {
         }
     }
     out.push_str("<h2 id=\"schemas\">Schemas</h2>");
-    if let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object) {
+    if let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    {
         for (name, schema) in schemas {
             let _ = write!(out, "<h3 id=\"schema-{0}\">{0}</h3>", escape(name));
             render_schema(&mut out, schema);
@@ -185,8 +241,11 @@ fn render(doc: &Value) -> String {
 }
 
 fn render_schema(out: &mut String, schema: &Value) {
-    let required: Vec<&str> =
-        schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
         out.push_str("<table><tr><th>Field</th><th>Type</th><th>Description</th></tr>");
         for (field, prop) in properties {
@@ -194,9 +253,17 @@ fn render_schema(out: &mut String, schema: &Value) {
                 out,
                 "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(field),
-                if required.contains(&field.as_str()) { " *" } else { "" },
+                if required.contains(&field.as_str()) {
+                    " *"
+                } else {
+                    ""
+                },
                 schema_name(prop),
-                escape(prop.get("description").and_then(Value::as_str).unwrap_or(""))
+                escape(
+                    prop.get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                )
             );
         }
         out.push_str("</table>");

@@ -3,18 +3,17 @@
 mod docs;
 mod health;
 
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::state::AppState;
 
 pub use docs::openapi_document;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health::health))
-        .route("/ready", get(health::ready))
-        .route("/metrics", get(health::metrics))
-        .route("/api/v1/openapi.json", get(docs::openapi_json))
-        .route("/docs", get(docs::docs_page))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::health))
+        .routes(routes!(health::ready))
+        .routes(routes!(health::metrics))
+        .routes(routes!(docs::openapi_json))
+        .routes(routes!(docs::docs_page))
 }

@@ -3,8 +3,14 @@ use serde_json::json;
 use crate::harness::{TestApp, PASSWORD};
 
 async fn first_admin_through_setup_token_once(app: TestApp) {
-    assert_eq!(app.get("/api/v1/setup", None).await.expect(200)["setupRequired"], true);
-    let token = app.setup_token.clone().expect("a fresh install prints a setup token");
+    assert_eq!(
+        app.get("/api/v1/setup", None).await.expect(200)["setupRequired"],
+        true
+    );
+    let token = app
+        .setup_token
+        .clone()
+        .expect("a fresh install prints a setup token");
     let form = |token: &str| json!({ "token": token, "email": "boss@example.com", "password": PASSWORD, "firstName": "Bo", "lastName": "Ss" });
 
     let wrong = app.post("/api/v1/setup", None, form("not-the-token")).await;
@@ -13,11 +19,16 @@ async fn first_admin_through_setup_token_once(app: TestApp) {
     // Invalid account fields keep the token usable.
     let mut bad = form(&token);
     bad["password"] = json!("short");
-    app.post("/api/v1/setup", None, bad).await.expect_error(400, "VALIDATION_ERROR");
+    app.post("/api/v1/setup", None, bad)
+        .await
+        .expect_error(400, "VALIDATION_ERROR");
 
     let created = app.post("/api/v1/setup", None, form(&token)).await;
     assert_eq!(created.expect(201)["role"], "admin");
-    assert_eq!(app.get("/api/v1/setup", None).await.expect(200)["setupRequired"], false);
+    assert_eq!(
+        app.get("/api/v1/setup", None).await.expect(200)["setupRequired"],
+        false
+    );
 
     let again = app.post("/api/v1/setup", None, form(&token)).await;
     again.expect_error(422, "SETUP_DONE");
@@ -47,27 +58,68 @@ async fn register_validates_and_rejects_duplicates(app: TestApp) {
     assert_eq!(dup_user.expect_error(409, "CONFLICT"), vec!["username"]);
 
     let cases = [
-        (json!({ "email": "nope", "password": PASSWORD, "firstName": "A", "lastName": "B" }), "email"),
-        (json!({ "email": "a@example.com", "password": "short", "firstName": "A", "lastName": "B" }), "password"),
-        (json!({ "email": "a@example.com", "password": "password123", "firstName": "A", "lastName": "B" }), "password"),
-        (json!({ "email": "a@example.com", "password": "a@example.com", "firstName": "A", "lastName": "B" }), "password"),
-        (json!({ "email": "a@example.com", "password": "x".repeat(129), "firstName": "A", "lastName": "B" }), "password"),
-        (json!({ "email": "a@example.com", "password": PASSWORD, "firstName": " ", "lastName": "B" }), "firstName"),
-        (json!({ "email": "a@example.com", "password": PASSWORD, "lastName": "B" }), "firstName"),
-        (json!({ "email": "a@example.com", "password": PASSWORD, "firstName": "A", "lastName": "B", "gender": "x" }), "gender"),
-        (json!({ "email": "a@example.com", "password": PASSWORD, "firstName": "A", "lastName": "B", "username": "a b" }), "username"),
-        (json!({ "email": "a@example.com", "firstName": "A", "lastName": "B" }), "password"),
-        (json!({ "email": 5, "password": PASSWORD, "firstName": "A", "lastName": "B" }), "email"),
+        (
+            json!({ "email": "nope", "password": PASSWORD, "firstName": "A", "lastName": "B" }),
+            "email",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "short", "firstName": "A", "lastName": "B" }),
+            "password",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "password123", "firstName": "A", "lastName": "B" }),
+            "password",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "a@example.com", "firstName": "A", "lastName": "B" }),
+            "password",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "x".repeat(129), "firstName": "A", "lastName": "B" }),
+            "password",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": PASSWORD, "firstName": " ", "lastName": "B" }),
+            "firstName",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": PASSWORD, "lastName": "B" }),
+            "firstName",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": PASSWORD, "firstName": "A", "lastName": "B", "gender": "x" }),
+            "gender",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": PASSWORD, "firstName": "A", "lastName": "B", "username": "a b" }),
+            "username",
+        ),
+        (
+            json!({ "email": "a@example.com", "firstName": "A", "lastName": "B" }),
+            "password",
+        ),
+        (
+            json!({ "email": 5, "password": PASSWORD, "firstName": "A", "lastName": "B" }),
+            "email",
+        ),
     ];
     for (body, field) in cases {
         let res = app.post("/api/v1/auth/register", None, body.clone()).await;
         let fields = res.expect_error(400, "VALIDATION_ERROR");
-        assert!(fields.contains(&field.to_string()), "{body} should name {field}, got {fields:?}");
+        assert!(
+            fields.contains(&field.to_string()),
+            "{body} should name {field}, got {fields:?}"
+        );
     }
     // Nothing was half-written: only Jane exists.
     let admin = app.admin().await;
-    let list = app.get("/api/v1/admin/users?role=customer", Some(&admin.access)).await;
+    let list = app
+        .get("/api/v1/admin/users?role=customer", Some(&admin.access))
+        .await;
     assert_eq!(list.expect(200)["totalCount"], 1);
 }
 
-crate::scenarios!(first_admin_through_setup_token_once, register_validates_and_rejects_duplicates);
+crate::scenarios!(
+    first_admin_through_setup_token_once,
+    register_validates_and_rejects_duplicates
+);

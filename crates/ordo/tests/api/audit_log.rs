@@ -25,22 +25,48 @@ async fn every_change_is_audited_with_its_request(app: TestApp) {
     assert_eq!(entry["ip"], "127.0.0.1");
 
     let session = app.login_ok("newbie@example.com", PASSWORD).await;
-    app.post("/api/v1/auth/logout", Some(&session.access), json!({})).await.expect(204);
-    app.login("newbie@example.com", "not my password").await.expect(401);
+    app.post("/api/v1/auth/logout", Some(&session.access), json!({}))
+        .await
+        .expect(204);
+    app.login("newbie@example.com", "not my password")
+        .await
+        .expect(401);
     let mine = app.audit(&admin, &format!("userId={user_id}")).await;
     let actions: Vec<&str> = mine.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, vec!["auth.login_failed", "auth.logout", "auth.login", "user.registered"]);
+    assert_eq!(
+        actions,
+        vec![
+            "auth.login_failed",
+            "auth.logout",
+            "auth.login",
+            "user.registered"
+        ]
+    );
 
     // Filters: entity, date range, paging.
-    let by_entity = app.audit(&admin, &format!("entityType=user&entityId={user_id}")).await;
+    let by_entity = app
+        .audit(&admin, &format!("entityType=user&entityId={user_id}"))
+        .await;
     assert!(by_entity.len() >= 3);
     let future = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-    let none = app.audit(&admin, &format!("from={}", urlencode(&future))).await;
+    let none = app
+        .audit(&admin, &format!("from={}", urlencode(&future)))
+        .await;
     assert!(none.is_empty());
     let past = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
-    let all = app.audit(&admin, &format!("from={}&to={}", urlencode(&past), urlencode(&future))).await;
+    let all = app
+        .audit(
+            &admin,
+            &format!("from={}&to={}", urlencode(&past), urlencode(&future)),
+        )
+        .await;
     assert!(all.len() >= 6);
-    let bad = app.get("/api/v1/admin/audit-logs?from=yesterday", Some(&admin.access)).await;
+    let bad = app
+        .get(
+            "/api/v1/admin/audit-logs?from=yesterday",
+            Some(&admin.access),
+        )
+        .await;
     assert_eq!(bad.expect_error(400, "VALIDATION_ERROR"), vec!["from"]);
 }
 

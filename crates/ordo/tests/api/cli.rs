@@ -25,49 +25,111 @@ fn user_create_migrate_version_and_help() {
     }
 
     let out = ordo(dir.path()).arg("migrate").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(dir.path().join("data/ordo.db").exists(), "default database under ./data");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.path().join("data/ordo.db").exists(),
+        "default database under ./data"
+    );
 
     let mut child = ordo(dir.path())
-        .args(["user", "create", "--email", "root@example.com", "--role", "admin", "--password-stdin"])
+        .args([
+            "user",
+            "create",
+            "--email",
+            "root@example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"a long admin passphrase\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long admin passphrase\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("root@example.com"));
 
     // Same e-mail again: a clear error and a failing exit code.
     let mut child = ordo(dir.path())
-        .args(["user", "create", "--email", "root@example.com", "--role", "admin", "--password-stdin"])
+        .args([
+            "user",
+            "create",
+            "--email",
+            "root@example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"a long admin passphrase\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long admin passphrase\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("email"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("email"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
-    let out = ordo(dir.path()).args(["user", "create", "--email", "x@example.com", "--role", "wizard"]).output().unwrap();
+    let out = ordo(dir.path())
+        .args([
+            "user",
+            "create",
+            "--email",
+            "x@example.com",
+            "--role",
+            "wizard",
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 
     let out = ordo(dir.path()).args(["seed", "--demo"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed = String::from_utf8_lossy(&out.stdout);
     for role in ["admin", "manager", "staff", "customer"] {
-        assert!(printed.contains(&format!("{role}@demo.ordo.test")), "{printed}");
+        assert!(
+            printed.contains(&format!("{role}@demo.ordo.test")),
+            "{printed}"
+        );
     }
 }
 
 #[test]
 fn serve_prints_setup_link_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = ordo(dir.path())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::piped())
@@ -84,10 +146,16 @@ fn serve_prints_setup_link_and_stops_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert!(ready, "server did not start");
-    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "graceful shutdown exits cleanly");
     let printed = String::from_utf8_lossy(&out.stdout);
-    assert!(printed.contains(&format!("http://127.0.0.1:{port}/setup?token=")), "{printed}");
+    assert!(
+        printed.contains(&format!("http://127.0.0.1:{port}/setup?token=")),
+        "{printed}"
+    );
 }

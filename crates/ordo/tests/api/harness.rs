@@ -45,14 +45,29 @@ impl TestDatabase {
         let name = format!("ordo_test_{}", uuid::Uuid::new_v4().simple());
         if backend == Backend::Sqlite {
             let url = format!("sqlite://{}/ordo.db", dir.display());
-            return TestDatabase { backend, url, admin_url, name };
+            return TestDatabase {
+                backend,
+                url,
+                admin_url,
+                name,
+            };
         }
-        let admin = Database::connect(&admin_url).await.expect("connect to the test database server");
-        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+        let admin = Database::connect(&admin_url)
+            .await
+            .expect("connect to the test database server");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
         admin.close().await.ok();
         let mut url = url::Url::parse(&admin_url).expect("test database URL");
         url.set_path(&format!("/{name}"));
-        TestDatabase { backend, url: url.to_string(), admin_url, name }
+        TestDatabase {
+            backend,
+            url: url.to_string(),
+            admin_url,
+            name,
+        }
     }
 
     async fn drop_database(&self) {
@@ -112,6 +127,9 @@ where
     Fut: Future<Output = ()>,
 {
     let Some(admin_url) = backend.admin_url() else {
+        if std::env::var_os("ORDO_TEST_REQUIRE_ALL_BACKENDS").is_some() {
+            panic!("{backend:?} backend required but ORDO_TEST_POSTGRES_URL / ORDO_TEST_MYSQL_URL is not set");
+        }
         eprintln!("skipped: {backend:?} backend not configured (set ORDO_TEST_POSTGRES_URL / ORDO_TEST_MYSQL_URL)");
         return;
     };
@@ -123,8 +141,12 @@ where
     let mut settings = test_settings(dir.path(), database.url.clone());
     configure(&mut settings);
     let outbox = settings.outbox_dir();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let started = AssertUnwindSafe(Server::build(settings, listener)).catch_unwind().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let started = AssertUnwindSafe(Server::build(settings, listener))
+        .catch_unwind()
+        .await;
     let server = match started {
         Ok(Ok(server)) => server,
         other => {
@@ -145,7 +167,10 @@ where
     }));
     let app = TestApp(Arc::new(Inner {
         base,
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
         state,
         setup_token,
         outbox,
@@ -173,7 +198,12 @@ pub struct Res {
 impl Res {
     #[track_caller]
     pub fn expect(&self, status: u16) -> &Value {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
         &self.body
     }
 
@@ -183,11 +213,23 @@ impl Res {
         self.expect(status);
         let error = &self.body["error"];
         assert_eq!(error["code"], code, "body: {}", self.body);
-        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "message missing: {}", self.body);
-        assert!(error["requestId"].as_str().is_some_and(|m| !m.is_empty()), "requestId missing: {}", self.body);
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "message missing: {}",
+            self.body
+        );
+        assert!(
+            error["requestId"].as_str().is_some_and(|m| !m.is_empty()),
+            "requestId missing: {}",
+            self.body
+        );
         error["details"]
             .as_array()
-            .map(|d| d.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
+            .map(|d| {
+                d.iter()
+                    .map(|e| e["field"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -228,10 +270,21 @@ impl TestApp {
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body").to_vec();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Res { status, headers, body, bytes }
+        Res {
+            status,
+            headers,
+            body,
+            bytes,
+        }
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Res {
         let mut request = self.client.request(method, self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -259,7 +312,12 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Res {
-        self.post("/api/v1/auth/login", None, json!({ "email": email, "password": password })).await
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            json!({ "email": email, "password": password }),
+        )
+        .await
     }
 
     pub async fn login_ok(&self, email: &str, password: &str) -> Session {
@@ -311,12 +369,21 @@ impl TestApp {
         }
         let raw = newest.and_then(|(_, path)| std::fs::read_to_string(path).ok())?;
         // Undo quoted-printable: soft line breaks and the escaped '='.
-        Some(raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "="))
+        Some(
+            raw.replace("=\r\n", "")
+                .replace("=\n", "")
+                .replace("=3D", "="),
+        )
     }
 
     /// Audit entries for `action`, newest first.
     pub async fn audit(&self, admin: &Session, query: &str) -> Vec<Value> {
-        let res = self.get(&format!("/api/v1/admin/audit-logs?limit=100&{query}"), Some(&admin.access)).await;
+        let res = self
+            .get(
+                &format!("/api/v1/admin/audit-logs?limit=100&{query}"),
+                Some(&admin.access),
+            )
+            .await;
         res.expect(200)["items"].as_array().unwrap().clone()
     }
 }
@@ -352,7 +419,10 @@ pub async fn raw_request(app: &TestApp, head: &str, body: &[u8]) -> Res {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let addr = app.base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let head = format!("{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    let head = format!(
+        "{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
     stream.write_all(head.as_bytes()).await.expect("write head");
     let (mut reader, mut writer) = stream.into_split();
     let body = body.to_vec();
@@ -364,14 +434,22 @@ pub async fn raw_request(app: &TestApp, head: &str, body: &[u8]) -> Res {
         }
     });
     let mut response = Vec::new();
-    let read = tokio::time::timeout(std::time::Duration::from_secs(30), reader.read_to_end(&mut response)).await;
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        reader.read_to_end(&mut response),
+    )
+    .await;
     writing.abort();
     if read.is_err() || response.is_empty() {
         panic!("no response to the raw request");
     }
     let text = String::from_utf8_lossy(&response).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
     let mut headers = reqwest::header::HeaderMap::new();
     for line in head.lines().skip(1) {
         if let Some((name, value)) = line.split_once(':') {
@@ -384,5 +462,10 @@ pub async fn raw_request(app: &TestApp, head: &str, body: &[u8]) -> Res {
         }
     }
     let body_value = serde_json::from_str(body.trim()).unwrap_or(Value::Null);
-    Res { status: StatusCode::from_u16(status).unwrap(), headers, body: body_value, bytes: body.as_bytes().to_vec() }
+    Res {
+        status: StatusCode::from_u16(status).unwrap(),
+        headers,
+        body: body_value,
+        bytes: body.as_bytes().to_vec(),
+    }
 }

@@ -23,24 +23,55 @@ struct Provider {
     emails: Arc<Mutex<Value>>,
 }
 
-async fn authorize(State(p): State<Provider>, Query(q): Query<HashMap<String, String>>) -> impl IntoResponse {
-    assert_eq!(q.get("code_challenge_method").map(String::as_str), Some("S256"), "PKCE required");
+async fn authorize(
+    State(p): State<Provider>,
+    Query(q): Query<HashMap<String, String>>,
+) -> impl IntoResponse {
+    assert_eq!(
+        q.get("code_challenge_method").map(String::as_str),
+        Some("S256"),
+        "PKCE required"
+    );
     assert_eq!(q.get("response_type").map(String::as_str), Some("code"));
     let code = uuid::Uuid::new_v4().simple().to_string();
-    p.codes.lock().unwrap().insert(code.clone(), q["code_challenge"].clone());
-    Redirect::to(&format!("{}?code={code}&state={}", q["redirect_uri"], q["state"]))
+    p.codes
+        .lock()
+        .unwrap()
+        .insert(code.clone(), q["code_challenge"].clone());
+    Redirect::to(&format!(
+        "{}?code={code}&state={}",
+        q["redirect_uri"], q["state"]
+    ))
 }
 
-async fn token(State(p): State<Provider>, Form(f): Form<HashMap<String, String>>) -> impl IntoResponse {
-    let Some(challenge) = p.codes.lock().unwrap().remove(f.get("code").map(String::as_str).unwrap_or("")) else {
-        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_grant" }))).into_response();
+async fn token(
+    State(p): State<Provider>,
+    Form(f): Form<HashMap<String, String>>,
+) -> impl IntoResponse {
+    let Some(challenge) = p
+        .codes
+        .lock()
+        .unwrap()
+        .remove(f.get("code").map(String::as_str).unwrap_or(""))
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "invalid_grant" })),
+        )
+            .into_response();
     };
     let verifier = f.get("code_verifier").cloned().unwrap_or_default();
-    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
     if computed != challenge {
-        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_grant", "error_description": "PKCE" }))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "invalid_grant", "error_description": "PKCE" })),
+        )
+            .into_response();
     }
-    Json(json!({ "access_token": "stub-access-token", "token_type": "bearer", "expires_in": 3600 })).into_response()
+    Json(json!({ "access_token": "stub-access-token", "token_type": "bearer", "expires_in": 3600 }))
+        .into_response()
 }
 
 fn authorized(headers: &HeaderMap) -> bool {
@@ -77,12 +108,17 @@ async fn start_provider() -> (String, Provider) {
 
 /// Follows start -> provider -> callback like a browser and returns the callback's answer.
 async fn sign_in(app: &TestApp, provider: &str) -> crate::harness::Res {
-    let start = app.get(&format!("/api/v1/auth/oauth/{provider}/start"), None).await;
+    let start = app
+        .get(&format!("/api/v1/auth/oauth/{provider}/start"), None)
+        .await;
     assert!(start.status.is_redirection(), "{:?}", start.status);
     let to_provider = start.header("location").unwrap().to_string();
     let at_provider = app.send(app.client.get(&to_provider)).await;
     let back = at_provider.header("location").unwrap().to_string();
-    assert!(back.starts_with(&app.base), "redirect goes back to Ordo: {back}");
+    assert!(
+        back.starts_with(&app.base),
+        "redirect goes back to Ordo: {back}"
+    );
     app.send(app.client.get(&back)).await
 }
 
@@ -152,8 +188,12 @@ async fn oauth_flow(backend: Backend) {
 }
 
 async fn unconfigured_providers_are_not_found(app: TestApp) {
-    app.get("/api/v1/auth/oauth/google/start", None).await.expect_error(404, "NOT_FOUND");
-    app.get("/api/v1/auth/oauth/github/callback?code=a&state=b", None).await.expect_error(404, "NOT_FOUND");
+    app.get("/api/v1/auth/oauth/google/start", None)
+        .await
+        .expect_error(404, "NOT_FOUND");
+    app.get("/api/v1/auth/oauth/github/callback?code=a&state=b", None)
+        .await
+        .expect_error(404, "NOT_FOUND");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,21 +12,38 @@ async fn health_ready_metrics_and_docs(app: TestApp) {
     assert_eq!(ready.expect(200)["components"]["database"]["status"], "up");
 
     // A request to a templated route shows up in the metrics under its template, not its path.
-    app.get("/api/v1/admin/users/00000000-0000-0000-0000-000000000000", None).await.expect(401);
+    app.get(
+        "/api/v1/admin/users/00000000-0000-0000-0000-000000000000",
+        None,
+    )
+    .await
+    .expect(401);
     let metrics = app.get("/metrics", None).await;
     metrics.expect(200);
     let text = String::from_utf8(metrics.bytes.clone()).unwrap();
     assert!(text.contains("ordo_http_requests_total"), "{text}");
-    assert!(text.contains(r#"route="/api/v1/admin/users/{id}""#), "{text}");
-    assert!(!text.contains("00000000-0000"), "raw paths must not become labels");
+    assert!(
+        text.contains(r#"route="/api/v1/admin/users/{id}""#),
+        "{text}"
+    );
+    assert!(
+        !text.contains("00000000-0000"),
+        "raw paths must not become labels"
+    );
     assert!(text.contains("ordo_http_request_duration_seconds_bucket"));
     assert!(text.contains("ordo_db_pool_connections"));
 
     let headers = &health.headers;
     assert_eq!(headers["x-content-type-options"], "nosniff");
-    assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
     assert!(headers.contains_key("referrer-policy"));
-    assert!(!headers.contains_key("strict-transport-security"), "HSTS only when configured");
+    assert!(
+        !headers.contains_key("strict-transport-security"),
+        "HSTS only when configured"
+    );
 
     let doc = app.get("/api/v1/openapi.json", None).await;
     let doc = doc.expect(200);
@@ -39,34 +56,67 @@ async fn health_ready_metrics_and_docs(app: TestApp) {
 
 /// Every route the application serves under /api/v1 is in the OpenAPI document, with its errors.
 async fn openapi_documents_every_route(app: TestApp) {
-    let doc = app.get("/api/v1/openapi.json", None).await.expect(200).clone();
+    let doc = app
+        .get("/api/v1/openapi.json", None)
+        .await
+        .expect(200)
+        .clone();
     let paths = doc["paths"].as_object().unwrap();
-    for (method, path) in crate::permissions::ROUTES.iter().map(|r| (r.method, r.path)) {
+    for (method, path) in crate::permissions::ROUTES
+        .iter()
+        .map(|r| (r.method, r.path))
+    {
         let template = crate::permissions::template(path);
-        let op = &paths.get(&template).unwrap_or_else(|| panic!("{template} missing from the document"))
+        let op = &paths
+            .get(&template)
+            .unwrap_or_else(|| panic!("{template} missing from the document"))
             [method.to_lowercase()];
         assert!(op.is_object(), "{method} {template} missing");
         let responses = op["responses"].as_object().unwrap();
-        assert!(responses.keys().any(|s| s.starts_with('2') || s.starts_with('3')), "{method} {template}");
+        assert!(
+            responses
+                .keys()
+                .any(|s| s.starts_with('2') || s.starts_with('3')),
+            "{method} {template}"
+        );
         if op.get("security").is_some() {
-            assert!(responses.contains_key("401"), "{method} {template} must document 401");
+            assert!(
+                responses.contains_key("401"),
+                "{method} {template} must document 401"
+            );
         }
     }
-    for public in ["/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/setup"] {
+    for public in [
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/setup",
+    ] {
         assert!(paths.contains_key(public), "{public}");
     }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], Value::from("bearer"));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        Value::from("bearer")
+    );
 }
 
 async fn hsts_when_configured(app: TestApp) {
     let res = app.get("/health", None).await;
-    assert!(res.header("strict-transport-security").unwrap().contains("max-age="));
+    assert!(res
+        .header("strict-transport-security")
+        .unwrap()
+        .contains("max-age="));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_hsts_when_configured() {
-    crate::harness::run_with(crate::harness::Backend::Sqlite, |s| s.hsts = true, hsts_when_configured).await
+    crate::harness::run_with(
+        crate::harness::Backend::Sqlite,
+        |s| s.hsts = true,
+        hsts_when_configured,
+    )
+    .await
 }
 
 async fn cors_allows_only_configured_origins(app: TestApp) {
@@ -77,7 +127,10 @@ async fn cors_allows_only_configured_origins(app: TestApp) {
             .header("access-control-request-method", "POST")
     };
     let allowed = app.send(preflight("https://shop.example.com")).await;
-    assert_eq!(allowed.header("access-control-allow-origin"), Some("https://shop.example.com"));
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://shop.example.com")
+    );
     let denied = app.send(preflight("https://evil.example.com")).await;
     assert_eq!(denied.header("access-control-allow-origin"), None);
 }

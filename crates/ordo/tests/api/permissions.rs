@@ -24,40 +24,134 @@ fn none(_: &Session) -> Option<Value> {
 }
 
 pub const ROUTES: &[Route] = &[
-    Route { method: "GET", path: "/api/v1/auth/me", body: none, allowed: ALL, ok: 200 },
-    Route { method: "POST", path: "/api/v1/auth/logout", body: none, allowed: ALL, ok: 204 },
-    Route { method: "GET", path: "/api/v1/profile", body: none, allowed: ALL, ok: 200 },
-    Route { method: "PUT", path: "/api/v1/profile", body: |_| Some(json!({ "department": "Dispatch" })), allowed: ALL, ok: 200 },
+    Route {
+        method: "GET",
+        path: "/api/v1/auth/me",
+        body: none,
+        allowed: ALL,
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/auth/logout",
+        body: none,
+        allowed: ALL,
+        ok: 204,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/profile",
+        body: none,
+        allowed: ALL,
+        ok: 200,
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/profile",
+        body: |_| Some(json!({ "department": "Dispatch" })),
+        allowed: ALL,
+        ok: 200,
+    },
     Route {
         method: "PUT",
         path: "/api/v1/profile/password",
-        body: |s| Some(json!({ "currentPassword": s.password, "newPassword": "a brand new passphrase" })),
+        body: |s| {
+            Some(json!({ "currentPassword": s.password, "newPassword": "a brand new passphrase" }))
+        },
         allowed: ALL,
         ok: 204,
     },
     // A JSON body passes authorization and is then refused as the wrong content type.
-    Route { method: "POST", path: "/api/v1/profile/photo", body: |_| Some(json!({})), allowed: ALL, ok: 415 },
-    Route { method: "DELETE", path: "/api/v1/profile", body: none, allowed: ALL, ok: 204 },
+    Route {
+        method: "POST",
+        path: "/api/v1/profile/photo",
+        body: |_| Some(json!({})),
+        allowed: ALL,
+        ok: 415,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/profile",
+        body: none,
+        allowed: ALL,
+        ok: 204,
+    },
     // The target has no photo.
-    Route { method: "GET", path: "/api/v1/users/{id}/photo", body: none, allowed: ALL, ok: 404 },
-    Route { method: "GET", path: "/api/v1/admin/users", body: none, allowed: ADMIN, ok: 200 },
+    Route {
+        method: "GET",
+        path: "/api/v1/users/{id}/photo",
+        body: none,
+        allowed: ALL,
+        ok: 404,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/admin/users",
+        body: none,
+        allowed: ADMIN,
+        ok: 200,
+    },
     Route {
         method: "POST",
         path: "/api/v1/admin/users",
         body: |_| {
-            Some(json!({ "email": format!("new-{}@example.com", uuid::Uuid::new_v4().simple()), "password": PASSWORD,
-                         "role": "staff", "firstName": "New", "lastName": "Person" }))
+            Some(
+                json!({ "email": format!("new-{}@example.com", uuid::Uuid::new_v4().simple()), "password": PASSWORD,
+                         "role": "staff", "firstName": "New", "lastName": "Person" }),
+            )
         },
         allowed: ADMIN,
         ok: 201,
     },
-    Route { method: "GET", path: "/api/v1/admin/users/{id}", body: none, allowed: ADMIN, ok: 200 },
-    Route { method: "PUT", path: "/api/v1/admin/users/{id}", body: |_| Some(json!({ "department": "Mill" })), allowed: ADMIN, ok: 200 },
-    Route { method: "DELETE", path: "/api/v1/admin/users/{id}", body: none, allowed: ADMIN, ok: 204 },
-    Route { method: "PUT", path: "/api/v1/admin/users/{id}/role", body: |_| Some(json!({ "role": "staff" })), allowed: ADMIN, ok: 200 },
-    Route { method: "POST", path: "/api/v1/admin/users/{id}/deactivate", body: none, allowed: ADMIN, ok: 200 },
-    Route { method: "POST", path: "/api/v1/admin/users/{id}/activate", body: none, allowed: ADMIN, ok: 200 },
-    Route { method: "GET", path: "/api/v1/admin/audit-logs", body: none, allowed: ADMIN, ok: 200 },
+    Route {
+        method: "GET",
+        path: "/api/v1/admin/users/{id}",
+        body: none,
+        allowed: ADMIN,
+        ok: 200,
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/admin/users/{id}",
+        body: |_| Some(json!({ "department": "Mill" })),
+        allowed: ADMIN,
+        ok: 200,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/admin/users/{id}",
+        body: none,
+        allowed: ADMIN,
+        ok: 204,
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/admin/users/{id}/role",
+        body: |_| Some(json!({ "role": "staff" })),
+        allowed: ADMIN,
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/admin/users/{id}/deactivate",
+        body: none,
+        allowed: ADMIN,
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/admin/users/{id}/activate",
+        body: none,
+        allowed: ADMIN,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/admin/audit-logs",
+        body: none,
+        allowed: ADMIN,
+        ok: 200,
+    },
 ];
 
 /// The OpenAPI path of a route (they are written as templates already).
@@ -73,29 +167,57 @@ async fn permission_matrix(app: TestApp) {
         for role in ALL.iter().copied().chain(["anonymous"]) {
             n += 1;
             // Fresh caller and target for every call: some routes delete or demote them.
-            let target = app.user(&admin, "customer", &format!("target{n}@example.com")).await;
+            let target = app
+                .user(&admin, "customer", &format!("target{n}@example.com"))
+                .await;
             let caller = match role {
                 "anonymous" => None,
-                role => Some(app.user(&admin, role, &format!("{role}{n}@example.com")).await),
+                role => Some(
+                    app.user(&admin, role, &format!("{role}{n}@example.com"))
+                        .await,
+                ),
             };
             let path = route.path.replace("{id}", &target.id);
-            let body = caller.as_ref().and_then(|c| (route.body)(c)).or_else(|| (route.body)(&target));
+            let body = caller
+                .as_ref()
+                .and_then(|c| (route.body)(c))
+                .or_else(|| (route.body)(&target));
             let method = Method::from_bytes(route.method.as_bytes()).unwrap();
-            let res = app.call(method, &path, caller.as_ref().map(|c| c.access.as_str()), body).await;
+            let res = app
+                .call(
+                    method,
+                    &path,
+                    caller.as_ref().map(|c| c.access.as_str()),
+                    body,
+                )
+                .await;
             let expected = match (role, route.allowed.contains(&role)) {
                 ("anonymous", _) => 401,
                 (_, true) => route.ok,
                 (_, false) => 403,
             };
             if res.status.as_u16() != expected {
-                failures.push(format!("{role:>9} {} {} -> {} (expected {expected})", route.method, route.path, res.status));
+                failures.push(format!(
+                    "{role:>9} {} {} -> {} (expected {expected})",
+                    route.method, route.path, res.status
+                ));
             } else if expected >= 400 {
                 let code = &res.body["error"]["code"];
-                assert!(code.is_string(), "{role} {} {}: error body missing: {}", route.method, route.path, res.body);
+                assert!(
+                    code.is_string(),
+                    "{role} {} {}: error body missing: {}",
+                    route.method,
+                    route.path,
+                    res.body
+                );
             }
         }
     }
-    assert!(failures.is_empty(), "permission matrix mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "permission matrix mismatches:\n{}",
+        failures.join("\n")
+    );
 }
 
 crate::scenarios!(permission_matrix);

@@ -47,8 +47,16 @@ async fn list_users(
     ApiQuery(q): ApiQuery<UserListQuery>,
 ) -> AppResult<ApiJson<Page<UserView>>> {
     user.require(Permission::ViewUsers)?;
-    let page = PageQuery { page: q.page, limit: q.limit }.validate()?;
-    let filter = UserFilter { search: q.search, role: q.role, active: q.active };
+    let page = PageQuery {
+        page: q.page,
+        limit: q.limit,
+    }
+    .validate()?;
+    let filter = UserFilter {
+        search: q.search,
+        role: q.role,
+        active: q.active,
+    };
     Ok(ApiJson(admin::list(&state, filter, page).await?))
 }
 
@@ -63,14 +71,21 @@ async fn create_user(
     ApiJson(req): ApiJson<CreateUserRequest>,
 ) -> AppResult<(StatusCode, ApiJson<UserView>)> {
     user.require(Permission::ManageUsers)?;
-    Ok((StatusCode::CREATED, ApiJson(admin::create(&state, &user, req, &ctx).await?)))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(admin::create(&state, &user, req, &ctx).await?),
+    ))
 }
 
 /// One user account.
 #[utoipa::path(get, path = "/api/v1/admin/users/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_user(State(state): State<AppState>, user: AuthUser, ApiPath(id): ApiPath<Uuid>) -> AppResult<ApiJson<UserView>> {
+async fn get_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<ApiJson<UserView>> {
     user.require(Permission::ViewUsers)?;
     Ok(ApiJson(admin::get(&state, id).await?))
 }
@@ -124,7 +139,9 @@ async fn set_role(
     ApiJson(req): ApiJson<RoleRequest>,
 ) -> AppResult<ApiJson<UserView>> {
     user.require(Permission::ManageUsers)?;
-    Ok(ApiJson(admin::set_role(&state, &user, id, req.role, &ctx).await?))
+    Ok(ApiJson(
+        admin::set_role(&state, &user, id, req.role, &ctx).await?,
+    ))
 }
 
 /// Deactivates a user; its sessions end at once.
@@ -139,7 +156,9 @@ async fn deactivate(
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<ApiJson<UserView>> {
     user.require(Permission::ManageUsers)?;
-    Ok(ApiJson(admin::set_active(&state, &user, id, false, &ctx).await?))
+    Ok(ApiJson(
+        admin::set_active(&state, &user, id, false, &ctx).await?,
+    ))
 }
 
 /// Reactivates a user.
@@ -154,5 +173,7 @@ async fn activate(
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<ApiJson<UserView>> {
     user.require(Permission::ManageUsers)?;
-    Ok(ApiJson(admin::set_active(&state, &user, id, true, &ctx).await?))
+    Ok(ApiJson(
+        admin::set_active(&state, &user, id, true, &ctx).await?,
+    ))
 }

@@ -33,7 +33,10 @@ async fn register_account(
     ctx: RequestContext,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> AppResult<(StatusCode, ApiJson<UserView>)> {
-    Ok((StatusCode::CREATED, ApiJson(register::register(&state, req, &ctx).await?)))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(register::register(&state, req, &ctx).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -52,7 +55,9 @@ async fn log_in(
     ctx: RequestContext,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<ApiJson<TokenResponse>> {
-    Ok(ApiJson(login::login(&state, &req.email, req.password, &ctx).await?))
+    Ok(ApiJson(
+        login::login(&state, &req.email, req.password, &ctx).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,13 +74,19 @@ async fn refresh(
     ctx: RequestContext,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> AppResult<ApiJson<TokenResponse>> {
-    Ok(ApiJson(sessions::refresh(&state, &req.refresh_token, &ctx).await?))
+    Ok(ApiJson(
+        sessions::refresh(&state, &req.refresh_token, &ctx).await?,
+    ))
 }
 
 /// Ends the current session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn log_out(State(state): State<AppState>, user: AuthUser, ctx: RequestContext) -> AppResult<StatusCode> {
+async fn log_out(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ctx: RequestContext,
+) -> AppResult<StatusCode> {
     sessions::logout(&state, user.id, user.session_id, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,7 +13,9 @@ use crate::identity::view::TokenResponse;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(oauth_start)).routes(routes!(oauth_callback))
+    OpenApiRouter::new()
+        .routes(routes!(oauth_start))
+        .routes(routes!(oauth_callback))
 }
 
 /// Redirects to the provider's sign-in page (`google` or `github`).
@@ -21,7 +23,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(("provider" = String, Path, description = "`google` or `github`")),
     responses((status = 303, description = "Redirect to the provider"),
         (status = 404, description = "Provider unknown or not configured", body = ErrorBody)))]
-async fn oauth_start(State(state): State<AppState>, ApiPath(provider): ApiPath<String>) -> AppResult<Redirect> {
+async fn oauth_start(
+    State(state): State<AppState>,
+    ApiPath(provider): ApiPath<String>,
+) -> AppResult<Redirect> {
     let provider = Provider::parse(&provider)?;
     Ok(Redirect::to(&oauth::start(&state, provider).await?))
 }
@@ -49,9 +54,20 @@ async fn oauth_callback(
     let provider = Provider::parse(&provider)?;
     if let Some(error) = q.error {
         let message: String = error.chars().take(100).collect();
-        return Err(AppError::BadRequest { code: "OAUTH_DENIED", message: format!("The provider reported: {message}") });
+        return Err(AppError::BadRequest {
+            code: "OAUTH_DENIED",
+            message: format!("The provider reported: {message}"),
+        });
     }
-    let code = q.code.filter(|c| !c.is_empty()).ok_or_else(|| AppError::field("code", "is required"))?;
-    let csrf = q.state.filter(|s| !s.is_empty()).ok_or_else(|| AppError::field("state", "is required"))?;
-    Ok(ApiJson(oauth::callback(&state, provider, &code, &csrf, &ctx).await?))
+    let code = q
+        .code
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| AppError::field("code", "is required"))?;
+    let csrf = q
+        .state
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| AppError::field("state", "is required"))?;
+    Ok(ApiJson(
+        oauth::callback(&state, provider, &code, &csrf, &ctx).await?,
+    ))
 }

@@ -19,7 +19,9 @@ use crate::state::AppState;
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     // Multipart framing adds a little to the file itself.
     let upload_limit = state.settings.upload_limit_bytes + 64 * 1024;
-    let photo_upload = OpenApiRouter::new().routes(routes!(upload_photo)).layer(DefaultBodyLimit::max(upload_limit));
+    let photo_upload = OpenApiRouter::new()
+        .routes(routes!(upload_photo))
+        .layer(DefaultBodyLimit::max(upload_limit));
     OpenApiRouter::new()
         .routes(routes!(get_profile, update_profile, delete_profile))
         .routes(routes!(change_password))
@@ -30,7 +32,10 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
 /// The signed-in user's profile.
 #[utoipa::path(get, path = "/api/v1/profile", tag = "profile", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
-async fn get_profile(State(state): State<AppState>, user: AuthUser) -> AppResult<ApiJson<UserView>> {
+async fn get_profile(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<ApiJson<UserView>> {
     user.require(Permission::ManageOwnProfile)?;
     Ok(ApiJson(profile::get(&state, user.id).await?))
 }
@@ -46,14 +51,20 @@ async fn update_profile(
     ApiJson(input): ApiJson<ProfileInput>,
 ) -> AppResult<ApiJson<UserView>> {
     user.require(Permission::ManageOwnProfile)?;
-    Ok(ApiJson(profile::update(&state, user.id, input, &ctx).await?))
+    Ok(ApiJson(
+        profile::update(&state, user.id, input, &ctx).await?,
+    ))
 }
 
 /// Deletes the signed-in user's account: personal data is erased, the audit trail is kept.
 #[utoipa::path(delete, path = "/api/v1/profile", tag = "profile", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody),
         (status = 422, description = "The last active admin cannot delete itself", body = ErrorBody)))]
-async fn delete_profile(State(state): State<AppState>, user: AuthUser, ctx: RequestContext) -> AppResult<StatusCode> {
+async fn delete_profile(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ctx: RequestContext,
+) -> AppResult<StatusCode> {
     user.require(Permission::ManageOwnProfile)?;
     profile::delete_account(&state, user.id, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -102,8 +113,9 @@ async fn upload_photo(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<ApiJson<UserView>> {
     user.require(Permission::ManageOwnProfile)?;
-    let mut multipart =
-        multipart.map_err(|_| AppError::UnsupportedMediaType("Expected Content-Type: multipart/form-data".into()))?;
+    let mut multipart = multipart.map_err(|_| {
+        AppError::UnsupportedMediaType("Expected Content-Type: multipart/form-data".into())
+    })?;
     let limit = state.settings.upload_limit_bytes;
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         if field.file_name().is_none() && field.name() != Some("photo") {
@@ -116,9 +128,14 @@ async fn upload_photo(
         if bytes.is_empty() {
             return Err(AppError::field("photo", "is empty"));
         }
-        return Ok(ApiJson(profile::set_photo(&state, user.id, bytes.to_vec(), &ctx).await?));
+        return Ok(ApiJson(
+            profile::set_photo(&state, user.id, bytes.to_vec(), &ctx).await?,
+        ));
     }
-    Err(AppError::field("photo", "is required (a multipart file field named photo)"))
+    Err(AppError::field(
+        "photo",
+        "is required (a multipart file field named photo)",
+    ))
 }
 
 /// A user's profile photo (JPEG).
@@ -126,10 +143,17 @@ async fn upload_photo(
     params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
-async fn user_photo(State(state): State<AppState>, _user: AuthUser, ApiPath(id): ApiPath<Uuid>) -> AppResult<Response> {
+async fn user_photo(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Response> {
     let photo = profile::photo(&state, id).await?;
     Ok((
-        [(header::CONTENT_TYPE, photo.content_type), (header::CACHE_CONTROL, "private, max-age=300".to_string())],
+        [
+            (header::CONTENT_TYPE, photo.content_type),
+            (header::CACHE_CONTROL, "private, max-age=300".to_string()),
+        ],
         photo.data,
     )
         .into_response())

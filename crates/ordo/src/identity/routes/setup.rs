@@ -25,7 +25,11 @@ pub struct SetupStatus {
 /// Whether the first admin still has to be created.
 #[utoipa::path(get, path = "/api/v1/setup", tag = "setup", responses((status = 200, body = SetupStatus)))]
 async fn setup_status(State(state): State<AppState>) -> ApiJson<SetupStatus> {
-    let setup_required = state.setup_token_hash.lock().expect("setup token lock").is_some();
+    let setup_required = state
+        .setup_token_hash
+        .lock()
+        .expect("setup token lock")
+        .is_some();
     ApiJson(SetupStatus { setup_required })
 }
 
@@ -38,5 +42,8 @@ async fn create_first_admin(
     ctx: RequestContext,
     ApiJson(req): ApiJson<SetupRequest>,
 ) -> AppResult<(StatusCode, ApiJson<UserView>)> {
-    Ok((StatusCode::CREATED, ApiJson(register::setup(&state, req, &ctx).await?)))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(register::setup(&state, req, &ctx).await?),
+    ))
 }

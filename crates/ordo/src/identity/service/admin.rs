@@ -2,15 +2,18 @@
 //! deleted; a deactivated user's sessions end at once.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::profile::snapshot;
-use super::users::{self, NewUser, ProfileInput};
 use super::sessions;
+use super::users::{self, NewUser, ProfileInput};
 use crate::audit::{self, AuditEntry};
 use crate::error::AppResult;
 use crate::http::auth::AuthUser;
@@ -31,11 +34,18 @@ pub struct UserFilter {
 
 /// Escapes LIKE wildcards so a search for `50%` means those characters.
 fn like_pattern(search: &str) -> String {
-    let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = search
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{}%", escaped.to_lowercase())
 }
 
-pub async fn list(state: &AppState, filter: UserFilter, page: PageRequest) -> AppResult<Page<UserView>> {
+pub async fn list(
+    state: &AppState,
+    filter: UserFilter,
+    page: PageRequest,
+) -> AppResult<Page<UserView>> {
     let mut query = User::find().filter(Column::DeletedAt.is_null());
     if let Some(role) = filter.role {
         query = query.filter(Column::Role.eq(role.as_str()));
@@ -43,10 +53,21 @@ pub async fn list(state: &AppState, filter: UserFilter, page: PageRequest) -> Ap
     if let Some(active) = filter.active {
         query = query.filter(Column::Active.eq(active));
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let pattern = like_pattern(search);
-        let lower = |col: Column| sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::lower(sea_orm::sea_query::Expr::col(col)));
-        let matches = |col: Column| lower(col).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'));
+        let lower = |col: Column| {
+            sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::lower(
+                sea_orm::sea_query::Expr::col(col),
+            ))
+        };
+        let matches = |col: Column| {
+            lower(col).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
+        };
         query = query.filter(
             Condition::any()
                 .add(matches(Column::Email))
@@ -65,7 +86,11 @@ pub async fn list(state: &AppState, filter: UserFilter, page: PageRequest) -> Ap
         .limit(page.limit)
         .all(db)
         .await?;
-    Ok(Page::new(rows.into_iter().map(UserView::from).collect(), total, page))
+    Ok(Page::new(
+        rows.into_iter().map(UserView::from).collect(),
+        total,
+        page,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -79,7 +104,12 @@ pub struct CreateUserRequest {
     pub profile: ProfileInput,
 }
 
-pub async fn create(state: &AppState, actor: &AuthUser, req: CreateUserRequest, ctx: &RequestContext) -> AppResult<UserView> {
+pub async fn create(
+    state: &AppState,
+    actor: &AuthUser,
+    req: CreateUserRequest,
+    ctx: &RequestContext,
+) -> AppResult<UserView> {
     let mut check = Checker::default();
     let email = users::parse_credentials(&mut check, &req.email, req.password.as_deref());
     let profile = req.profile.parse(&mut check, true);
@@ -88,10 +118,17 @@ pub async fn create(state: &AppState, actor: &AuthUser, req: CreateUserRequest, 
         Some(pw) => Some(state.hasher.hash(pw).await?),
         None => None,
     };
-    let new = NewUser { email: email.expect("checked"), password_hash, role: req.role, profile, email_verified: false };
+    let new = NewUser {
+        email: email.expect("checked"),
+        password_hash,
+        role: req.role,
+        profile,
+        email_verified: false,
+    };
     let txn = state.db.begin_write().await?;
     let user = users::insert(&*txn, new).await?;
-    let entry = AuditEntry::new("user.created", "user", user.id).with_details(json!({ "after": snapshot(&user) }));
+    let entry = AuditEntry::new("user.created", "user", user.id)
+        .with_details(json!({ "after": snapshot(&user) }));
     audit::record(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(user.into())
@@ -109,9 +146,18 @@ pub struct UpdateUserRequest {
     pub profile: ProfileInput,
 }
 
-pub async fn update(state: &AppState, actor: &AuthUser, id: Uuid, req: UpdateUserRequest, ctx: &RequestContext) -> AppResult<UserView> {
+pub async fn update(
+    state: &AppState,
+    actor: &AuthUser,
+    id: Uuid,
+    req: UpdateUserRequest,
+    ctx: &RequestContext,
+) -> AppResult<UserView> {
     let mut check = Checker::default();
-    let email = req.email.as_deref().and_then(|e| check.check(Email::parse("email", e)));
+    let email = req
+        .email
+        .as_deref()
+        .and_then(|e| check.check(Email::parse("email", e)));
     let profile = req.profile.parse(&mut check, false);
     check.finish()?;
     let txn = state.db.begin_write().await?;
@@ -133,7 +179,13 @@ pub async fn update(state: &AppState, actor: &AuthUser, id: Uuid, req: UpdateUse
     Ok(after.into())
 }
 
-pub async fn set_role(state: &AppState, actor: &AuthUser, id: Uuid, role: Role, ctx: &RequestContext) -> AppResult<UserView> {
+pub async fn set_role(
+    state: &AppState,
+    actor: &AuthUser,
+    id: Uuid,
+    role: Role,
+    ctx: &RequestContext,
+) -> AppResult<UserView> {
     let txn = state.db.begin_write().await?;
     let before = users::find_live(&*txn, id).await?;
     if role != Role::Admin {
@@ -143,14 +195,21 @@ pub async fn set_role(state: &AppState, actor: &AuthUser, id: Uuid, role: Role, 
     row.role = Set(role.as_str().to_string());
     row.updated_at = Set(Utc::now());
     let after = row.update(&*txn).await?;
-    let entry = AuditEntry::new("user.role_changed", "user", id)
-        .with_details(json!({ "before": { "role": before.role }, "after": { "role": after.role } }));
+    let entry = AuditEntry::new("user.role_changed", "user", id).with_details(
+        json!({ "before": { "role": before.role }, "after": { "role": after.role } }),
+    );
     audit::record(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
 
-pub async fn set_active(state: &AppState, actor: &AuthUser, id: Uuid, active: bool, ctx: &RequestContext) -> AppResult<UserView> {
+pub async fn set_active(
+    state: &AppState,
+    actor: &AuthUser,
+    id: Uuid,
+    active: bool,
+    ctx: &RequestContext,
+) -> AppResult<UserView> {
     let txn = state.db.begin_write().await?;
     let before = users::find_live(&*txn, id).await?;
     if !active {
@@ -161,19 +220,30 @@ pub async fn set_active(state: &AppState, actor: &AuthUser, id: Uuid, active: bo
     row.active = Set(active);
     row.updated_at = Set(Utc::now());
     let after = row.update(&*txn).await?;
-    let action = if active { "user.activated" } else { "user.deactivated" };
-    let entry = AuditEntry::new(action, "user", id)
-        .with_details(json!({ "before": { "active": before.active }, "after": { "active": after.active } }));
+    let action = if active {
+        "user.activated"
+    } else {
+        "user.deactivated"
+    };
+    let entry = AuditEntry::new(action, "user", id).with_details(
+        json!({ "before": { "active": before.active }, "after": { "active": after.active } }),
+    );
     audit::record(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
 
-pub async fn delete(state: &AppState, actor: &AuthUser, id: Uuid, ctx: &RequestContext) -> AppResult<()> {
+pub async fn delete(
+    state: &AppState,
+    actor: &AuthUser,
+    id: Uuid,
+    ctx: &RequestContext,
+) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
     let target = users::find_live(&*txn, id).await?;
     users::ensure_other_active_admin(&*txn, &target).await?;
-    let entry = AuditEntry::new("user.deleted", "user", id).with_details(json!({ "before": snapshot(&target) }));
+    let entry = AuditEntry::new("user.deleted", "user", id)
+        .with_details(json!({ "before": snapshot(&target) }));
     users::erase(&*txn, target).await?;
     audit::record(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
@@ -199,16 +269,26 @@ pub async fn create_from_cli(
     .parse(&mut check, true);
     check.finish()?;
     let hash = state.hasher.hash(password.to_string()).await?;
-    let new = NewUser { email: email.expect("checked"), password_hash: Some(hash), role, profile, email_verified: true };
+    let new = NewUser {
+        email: email.expect("checked"),
+        password_hash: Some(hash),
+        role,
+        profile,
+        email_verified: true,
+    };
     let ctx = RequestContext::system("cli");
     let txn = state.db.begin_write().await?;
     let user = users::insert(&*txn, new).await?;
-    let entry = AuditEntry::new("user.created", "user", user.id).with_details(json!({ "after": snapshot(&user), "via": "cli" }));
+    let entry = AuditEntry::new("user.created", "user", user.id)
+        .with_details(json!({ "after": snapshot(&user), "via": "cli" }));
     audit::record(&*txn, None, &ctx, entry).await?;
     txn.commit().await?;
     if role == Role::Admin {
-        state.setup_token_hash.lock().expect("setup token lock").take();
+        state
+            .setup_token_hash
+            .lock()
+            .expect("setup token lock")
+            .take();
     }
     Ok(user)
 }
-

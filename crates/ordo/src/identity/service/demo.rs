@@ -9,13 +9,26 @@ use crate::state::AppState;
 pub async fn seed_demo_users(state: &AppState) -> AppResult<()> {
     let people = [
         ("admin@demo.ordo.test", Role::Admin, "Asha", "Admin"),
-        ("manager@demo.ordo.test", Role::Manager, "Manoj", "Operations"),
+        (
+            "manager@demo.ordo.test",
+            Role::Manager,
+            "Manoj",
+            "Operations",
+        ),
         ("staff@demo.ordo.test", Role::Staff, "Sara", "Staff"),
-        ("customer@demo.ordo.test", Role::Customer, "Chris", "Customer"),
+        (
+            "customer@demo.ordo.test",
+            Role::Customer,
+            "Chris",
+            "Customer",
+        ),
     ];
     println!("Demo accounts:");
     for (email, role, first, last) in people {
-        if users::find_by_email(state.db.conn(), email).await?.is_some() {
+        if users::find_by_email(state.db.conn(), email)
+            .await?
+            .is_some()
+        {
             println!("  {email:<26} {role:<9} (already present; password unchanged)");
             continue;
         }

@@ -3,7 +3,10 @@
 //! Attempts are kept in the database so every instance sees the same count.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -18,7 +21,12 @@ use crate::state::AppState;
 const FAILED: &str = "Invalid e-mail or password";
 
 /// Seconds until the caller may try again, if it is locked out now.
-async fn lockout<C: ConnectionTrait>(state: &AppState, db: &C, email: &str, ip: &str) -> AppResult<Option<u64>> {
+async fn lockout<C: ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+    email: &str,
+    ip: &str,
+) -> AppResult<Option<u64>> {
     let window = Duration::seconds(state.settings.login_window_secs as i64);
     let max = u64::from(state.settings.login_max_failures.max(1));
     let since = Utc::now() - window;
@@ -45,7 +53,12 @@ async fn lockout<C: ConnectionTrait>(state: &AppState, db: &C, email: &str, ip: 
     Ok(retry_after)
 }
 
-async fn record_attempt<C: ConnectionTrait>(db: &C, email: &str, ip: &str, success: bool) -> AppResult<()> {
+async fn record_attempt<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+    ip: &str,
+    success: bool,
+) -> AppResult<()> {
     login_attempt::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(email.chars().take(320).collect()),
@@ -58,14 +71,25 @@ async fn record_attempt<C: ConnectionTrait>(db: &C, email: &str, ip: &str, succe
     Ok(())
 }
 
-pub async fn login(state: &AppState, email: &str, password: String, ctx: &RequestContext) -> AppResult<TokenResponse> {
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: String,
+    ctx: &RequestContext,
+) -> AppResult<TokenResponse> {
     let email = email.trim().to_lowercase();
     let ip = ctx.ip_or_unknown().to_string();
     if let Some(retry_after_secs) = lockout(state, state.db.conn(), &email, &ip).await? {
         return Err(AppError::RateLimited { retry_after_secs });
     }
     let user = users::find_by_email(state.db.conn(), &email).await?;
-    let password_ok = state.hasher.verify(password, user.as_ref().and_then(|u| u.password_hash.clone())).await?;
+    let password_ok = state
+        .hasher
+        .verify(
+            password,
+            user.as_ref().and_then(|u| u.password_hash.clone()),
+        )
+        .await?;
     let txn = state.db.begin_write().await?;
     match user {
         Some(user) if password_ok && user.active => {

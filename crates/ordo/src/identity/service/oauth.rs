@@ -5,16 +5,16 @@
 use chrono::{Duration, Utc};
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    Scope, TokenResponse as _, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _, TokenUrl,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::users::{self, NewUser, Profile};
 use super::sessions;
+use super::users::{self, NewUser, Profile};
 use crate::audit::{self, AuditEntry};
 use crate::config::OAuthProviderSettings;
 use crate::error::{AppError, AppResult};
@@ -94,7 +94,13 @@ struct Endpoints {
 
 fn endpoints(provider: Provider, s: &OAuthProviderSettings) -> Endpoints {
     let [auth, token, userinfo, emails] = provider.default_endpoints();
-    let pick = |configured: &str, default: &str| if configured.is_empty() { default.to_string() } else { configured.to_string() };
+    let pick = |configured: &str, default: &str| {
+        if configured.is_empty() {
+            default.to_string()
+        } else {
+            configured.to_string()
+        }
+    };
     Endpoints {
         auth: pick(&s.auth_url, auth),
         token: pick(&s.token_url, token),
@@ -104,7 +110,9 @@ fn endpoints(provider: Provider, s: &OAuthProviderSettings) -> Endpoints {
 }
 
 fn upstream(what: &str) -> AppError {
-    AppError::Upstream(format!("The sign-in provider did not answer as expected ({what})"))
+    AppError::Upstream(format!(
+        "The sign-in provider did not answer as expected ({what})"
+    ))
 }
 
 type Client = oauth2::Client<
@@ -128,7 +136,12 @@ fn client(state: &AppState, provider: Provider) -> AppResult<(Client, Endpoints)
         state.settings.public_url.trim_end_matches('/'),
         provider.as_str()
     );
-    let bad_config = |what: &str| AppError::Internal(anyhow::anyhow!("OAuth {what} for {} is not a valid URL", provider.as_str()));
+    let bad_config = |what: &str| {
+        AppError::Internal(anyhow::anyhow!(
+            "OAuth {what} for {} is not a valid URL",
+            provider.as_str()
+        ))
+    };
     let client = BasicClient::new(ClientId::new(settings.client_id.clone()))
         .set_client_secret(ClientSecret::new(settings.client_secret.clone()))
         .set_auth_uri(AuthUrl::new(endpoints.auth.clone()).map_err(|_| bad_config("auth_url"))?)
@@ -141,7 +154,9 @@ fn client(state: &AppState, provider: Provider) -> AppResult<(Client, Endpoints)
 pub async fn start(state: &AppState, provider: Provider) -> AppResult<String> {
     let (client, _) = client(state, provider)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut request = client.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge);
+    let mut request = client
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge);
     for scope in provider.scopes() {
         request = request.add_scope(Scope::new(scope.to_string()));
     }
@@ -149,7 +164,10 @@ pub async fn start(state: &AppState, provider: Provider) -> AppResult<String> {
     let now = Utc::now();
     let txn = state.db.begin_write().await?;
     // Forget abandoned sign-ins as we go.
-    oauth_state::Entity::delete_many().filter(oauth_state::Column::ExpiresAt.lt(now)).exec(&*txn).await?;
+    oauth_state::Entity::delete_many()
+        .filter(oauth_state::Column::ExpiresAt.lt(now))
+        .exec(&*txn)
+        .await?;
     oauth_state::ActiveModel {
         id: Set(Uuid::now_v7()),
         state_hash: Set(hash_secret(csrf.secret())),
@@ -196,7 +214,11 @@ struct ProviderIdentity {
     last_name: String,
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(state: &AppState, url: &str, token: &str) -> AppResult<T> {
+async fn get_json<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    url: &str,
+    token: &str,
+) -> AppResult<T> {
     let response = state
         .http_client
         .get(url)
@@ -209,10 +231,18 @@ async fn get_json<T: serde::de::DeserializeOwned>(state: &AppState, url: &str, t
     if !response.status().is_success() {
         return Err(upstream("user info refused"));
     }
-    response.json().await.map_err(|_| upstream("user info unreadable"))
+    response
+        .json()
+        .await
+        .map_err(|_| upstream("user info unreadable"))
 }
 
-async fn fetch_identity(state: &AppState, provider: Provider, endpoints: &Endpoints, token: &str) -> AppResult<ProviderIdentity> {
+async fn fetch_identity(
+    state: &AppState,
+    provider: Provider,
+    endpoints: &Endpoints,
+    token: &str,
+) -> AppResult<ProviderIdentity> {
     match provider {
         Provider::Google => {
             let u: GoogleUser = get_json(state, &endpoints.userinfo, token).await?;
@@ -226,25 +256,53 @@ async fn fetch_identity(state: &AppState, provider: Provider, endpoints: &Endpoi
         Provider::Github => {
             let u: GithubUser = get_json(state, &endpoints.userinfo, token).await?;
             let emails: Vec<GithubEmail> = get_json(state, &endpoints.emails, token).await?;
-            let verified = emails.iter().filter(|e| e.verified).max_by_key(|e| e.primary).map(|e| e.email.clone());
+            let verified = emails
+                .iter()
+                .filter(|e| e.verified)
+                .max_by_key(|e| e.primary)
+                .map(|e| e.email.clone());
             let name = u.name.unwrap_or_else(|| u.login.clone());
-            let (first, last) = name.split_once(' ').map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or((name, String::new()));
-            Ok(ProviderIdentity { subject: u.id.to_string(), verified_email: verified, first_name: first, last_name: last })
+            let (first, last) = name
+                .split_once(' ')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .unwrap_or((name, String::new()));
+            Ok(ProviderIdentity {
+                subject: u.id.to_string(),
+                verified_email: verified,
+                first_name: first,
+                last_name: last,
+            })
         }
     }
 }
 
 /// Completes a sign-in from the provider's redirect.
-pub async fn callback(state: &AppState, provider: Provider, code: &str, csrf: &str, ctx: &RequestContext) -> AppResult<TokenResponse> {
+pub async fn callback(
+    state: &AppState,
+    provider: Provider,
+    code: &str,
+    csrf: &str,
+    ctx: &RequestContext,
+) -> AppResult<TokenResponse> {
     let (client, endpoints) = client(state, provider)?;
     let stored = oauth_state::Entity::find()
         .filter(oauth_state::Column::StateHash.eq(hash_secret(csrf)))
         .filter(oauth_state::Column::Provider.eq(provider.as_str()))
         .one(state.db.conn())
         .await?;
-    let invalid_state = || AppError::field("state", "is unknown, expired or already used; start the sign-in again");
-    let stored = stored.filter(|s| s.expires_at > Utc::now()).ok_or_else(invalid_state)?;
-    let deleted = oauth_state::Entity::delete_by_id(stored.id).exec(state.db.conn()).await?.rows_affected;
+    let invalid_state = || {
+        AppError::field(
+            "state",
+            "is unknown, expired or already used; start the sign-in again",
+        )
+    };
+    let stored = stored
+        .filter(|s| s.expires_at > Utc::now())
+        .ok_or_else(invalid_state)?;
+    let deleted = oauth_state::Entity::delete_by_id(stored.id)
+        .exec(state.db.conn())
+        .await?
+        .rows_affected;
     if deleted != 1 {
         return Err(invalid_state());
     }
@@ -254,11 +312,17 @@ pub async fn callback(state: &AppState, provider: Provider, code: &str, csrf: &s
         .request_async(&state.http_client)
         .await
         .map_err(|_| upstream("code exchange failed"))?;
-    let identity = fetch_identity(state, provider, &endpoints, token.access_token().secret()).await?;
+    let identity =
+        fetch_identity(state, provider, &endpoints, token.access_token().secret()).await?;
     sign_in(state, provider, identity, ctx).await
 }
 
-async fn sign_in(state: &AppState, provider: Provider, identity: ProviderIdentity, ctx: &RequestContext) -> AppResult<TokenResponse> {
+async fn sign_in(
+    state: &AppState,
+    provider: Provider,
+    identity: ProviderIdentity,
+    ctx: &RequestContext,
+) -> AppResult<TokenResponse> {
     let txn = state.db.begin_write().await?;
     let linked = oauth_identity::Entity::find()
         .filter(oauth_identity::Column::Provider.eq(provider.as_str()))
@@ -272,20 +336,38 @@ async fn sign_in(state: &AppState, provider: Provider, identity: ProviderIdentit
                 .verified_email
                 .as_deref()
                 .and_then(|e| Email::parse("email", e).ok())
-                .ok_or_else(|| AppError::rule("OAUTH_EMAIL_UNVERIFIED", "The provider did not confirm a verified e-mail address"))?;
+                .ok_or_else(|| {
+                    AppError::rule(
+                        "OAUTH_EMAIL_UNVERIFIED",
+                        "The provider did not confirm a verified e-mail address",
+                    )
+                })?;
             let (user, how) = match users::find_by_email(&*txn, email.as_str()).await? {
                 Some(user) => (user, "linked"),
                 None => {
                     let name = |s: &str, fallback: &str| {
                         let s = s.trim();
-                        Some(if s.is_empty() { fallback.to_string() } else { s.chars().take(100).collect() })
+                        Some(if s.is_empty() {
+                            fallback.to_string()
+                        } else {
+                            s.chars().take(100).collect()
+                        })
                     };
                     let profile = Profile {
-                        first_name: name(&identity.first_name, email.as_str().split('@').next().unwrap_or("User")),
+                        first_name: name(
+                            &identity.first_name,
+                            email.as_str().split('@').next().unwrap_or("User"),
+                        ),
                         last_name: name(&identity.last_name, "-"),
                         ..Default::default()
                     };
-                    let new = NewUser { email, password_hash: None, role: Role::Customer, profile, email_verified: true };
+                    let new = NewUser {
+                        email,
+                        password_hash: None,
+                        role: Role::Customer,
+                        profile,
+                        email_verified: true,
+                    };
                     (users::insert(&*txn, new).await?, "created")
                 }
             };
@@ -315,7 +397,10 @@ async fn sign_in(state: &AppState, provider: Provider, identity: ProviderIdentit
     sessions::token_response(state, user, session)
 }
 
-async fn mark_verified(db: &impl sea_orm::ConnectionTrait, user: user::Model) -> AppResult<user::Model> {
+async fn mark_verified(
+    db: &impl sea_orm::ConnectionTrait,
+    user: user::Model,
+) -> AppResult<user::Model> {
     if user.email_verified {
         return Ok(user);
     }

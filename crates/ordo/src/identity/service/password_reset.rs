@@ -39,10 +39,19 @@ pub async fn request_reset(state: &AppState, email: &str, ctx: &RequestContext) 
     }
     .insert(&*txn)
     .await?;
-    audit::record(&*txn, Some(user.id), ctx, AuditEntry::new("auth.password_reset_requested", "user", user.id)).await?;
+    audit::record(
+        &*txn,
+        Some(user.id),
+        ctx,
+        AuditEntry::new("auth.password_reset_requested", "user", user.id),
+    )
+    .await?;
     txn.commit().await?;
 
-    let link = format!("{}/reset-password?token={token}", state.settings.public_url.trim_end_matches('/'));
+    let link = format!(
+        "{}/reset-password?token={token}",
+        state.settings.public_url.trim_end_matches('/')
+    );
     let body = format!(
         "Hello {},\n\nSomeone asked to reset the password of your Ordo account.\n\
          To choose a new password, open this link within {} minutes:\n\n{link}\n\n\
@@ -56,13 +65,21 @@ pub async fn request_reset(state: &AppState, email: &str, ctx: &RequestContext) 
     // Deliver in the background so the answer takes as long whether or not the account exists.
     tokio::spawn(async move {
         if let Err(err) = mailer.send(&to, "Reset your Ordo password", body).await {
-            tracing::error!(error = format!("{err:#}"), "password reset mail was not sent");
+            tracing::error!(
+                error = format!("{err:#}"),
+                "password reset mail was not sent"
+            );
         }
     });
     Ok(())
 }
 
-pub async fn reset(state: &AppState, token: &str, new_password: String, ctx: &RequestContext) -> AppResult<()> {
+pub async fn reset(
+    state: &AppState,
+    token: &str,
+    new_password: String,
+    ctx: &RequestContext,
+) -> AppResult<()> {
     let invalid = || AppError::field("token", "is invalid, expired or already used");
     let db = state.db.conn();
     let row = reset_token::Entity::find()
@@ -74,8 +91,11 @@ pub async fn reset(state: &AppState, token: &str, new_password: String, ctx: &Re
     if row.used_at.is_some() || row.expires_at <= now {
         return Err(invalid());
     }
-    let user = users::find_live(db, row.user_id).await.map_err(|_| invalid())?;
-    password::check_policy("password", &new_password, &user.email).map_err(|e| AppError::Validation(vec![e]))?;
+    let user = users::find_live(db, row.user_id)
+        .await
+        .map_err(|_| invalid())?;
+    password::check_policy("password", &new_password, &user.email)
+        .map_err(|e| AppError::Validation(vec![e]))?;
     // Hash before taking the write transaction: it is slow on purpose.
     let hash = state.hasher.hash(new_password).await?;
     let txn = state.db.begin_write().await?;
@@ -96,7 +116,8 @@ pub async fn reset(state: &AppState, token: &str, new_password: String, ctx: &Re
     active.updated_at = Set(now);
     active.update(&*txn).await?;
     sessions::revoke_all(&*txn, user_id, "password_reset").await?;
-    let entry = AuditEntry::new("auth.password_reset", "user", user_id).with_details(json!({ "sessionsRevoked": true }));
+    let entry = AuditEntry::new("auth.password_reset", "user", user_id)
+        .with_details(json!({ "sessionsRevoked": true }));
     audit::record(&*txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())

@@ -31,7 +31,12 @@ pub async fn get(state: &AppState, user_id: Uuid) -> AppResult<UserView> {
     Ok(users::find_live(state.db.conn(), user_id).await?.into())
 }
 
-pub async fn update(state: &AppState, user_id: Uuid, input: users::ProfileInput, ctx: &RequestContext) -> AppResult<UserView> {
+pub async fn update(
+    state: &AppState,
+    user_id: Uuid,
+    input: users::ProfileInput,
+    ctx: &RequestContext,
+) -> AppResult<UserView> {
     let mut check = Checker::default();
     let profile = input.parse(&mut check, false);
     check.finish()?;
@@ -68,10 +73,14 @@ pub async fn change_password(
     if let Some(hash) = current.password_hash.clone() {
         let given = req.current_password.clone().unwrap_or_default();
         if !state.hasher.verify(given, Some(hash)).await? {
-            return Err(AppError::field("currentPassword", "is not your current password"));
+            return Err(AppError::field(
+                "currentPassword",
+                "is not your current password",
+            ));
         }
     }
-    password::check_policy("newPassword", &req.new_password, &current.email).map_err(|e| AppError::Validation(vec![e]))?;
+    password::check_policy("newPassword", &req.new_password, &current.email)
+        .map_err(|e| AppError::Validation(vec![e]))?;
     let hash = state.hasher.hash(req.new_password).await?;
     let txn = state.db.begin_write().await?;
     let mut row: user::ActiveModel = users::find_live(&*txn, user_id).await?.into();
@@ -79,17 +88,30 @@ pub async fn change_password(
     row.updated_at = Set(Utc::now());
     row.update(&*txn).await?;
     revoke_other_sessions(&*txn, user_id, session_id).await?;
-    audit::record(&*txn, Some(user_id), ctx, AuditEntry::new("user.password_changed", "user", user_id)).await?;
+    audit::record(
+        &*txn,
+        Some(user_id),
+        ctx,
+        AuditEntry::new("user.password_changed", "user", user_id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
 
-async fn revoke_other_sessions(db: &impl sea_orm::ConnectionTrait, user_id: Uuid, keep: Uuid) -> AppResult<()> {
+async fn revoke_other_sessions(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: Uuid,
+    keep: Uuid,
+) -> AppResult<()> {
     use crate::identity::entity::session;
     use sea_orm::{sea_query::Expr, ColumnTrait, QueryFilter};
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
-        .col_expr(session::Column::RevokeReason, Expr::value("password_changed"))
+        .col_expr(
+            session::Column::RevokeReason,
+            Expr::value("password_changed"),
+        )
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::Id.ne(keep))
         .filter(session::Column::RevokedAt.is_null())
@@ -98,17 +120,26 @@ async fn revoke_other_sessions(db: &impl sea_orm::ConnectionTrait, user_id: Uuid
     Ok(())
 }
 
-pub async fn set_photo(state: &AppState, user_id: Uuid, upload: Vec<u8>, ctx: &RequestContext) -> AppResult<UserView> {
+pub async fn set_photo(
+    state: &AppState,
+    user_id: Uuid,
+    upload: Vec<u8>,
+    ctx: &RequestContext,
+) -> AppResult<UserView> {
     let processed = tokio::task::spawn_blocking(move || avatar::process(&upload))
         .await
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(|err| match err {
             AvatarError::UnsupportedType => AppError::UnsupportedMediaType(err.to_string()),
-            AvatarError::Undecodable => AppError::Validation(vec![FieldError::new("photo", err.to_string())]),
+            AvatarError::Undecodable => {
+                AppError::Validation(vec![FieldError::new("photo", err.to_string())])
+            }
         })?;
     let txn = state.db.begin_write().await?;
     let user = users::find_live(&*txn, user_id).await?;
-    avatar_row::Entity::delete_by_id(user_id).exec(&*txn).await?;
+    avatar_row::Entity::delete_by_id(user_id)
+        .exec(&*txn)
+        .await?;
     let size = processed.len();
     avatar_row::ActiveModel {
         user_id: Set(user_id),
@@ -122,22 +153,31 @@ pub async fn set_photo(state: &AppState, user_id: Uuid, upload: Vec<u8>, ctx: &R
     row.has_avatar = Set(true);
     row.updated_at = Set(Utc::now());
     let after = row.update(&*txn).await?;
-    let entry = AuditEntry::new("user.photo_changed", "user", user_id).with_details(json!({ "bytes": size }));
+    let entry = AuditEntry::new("user.photo_changed", "user", user_id)
+        .with_details(json!({ "bytes": size }));
     audit::record(&*txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
 
 pub async fn photo(state: &AppState, user_id: Uuid) -> AppResult<avatar_row::Model> {
-    avatar_row::Entity::find_by_id(user_id).one(state.db.conn()).await?.ok_or(AppError::NotFound("photo"))
+    avatar_row::Entity::find_by_id(user_id)
+        .one(state.db.conn())
+        .await?
+        .ok_or(AppError::NotFound("photo"))
 }
 
 /// Deletes one's own account: personal data erased, sessions ended, audit trail kept.
-pub async fn delete_account(state: &AppState, user_id: Uuid, ctx: &RequestContext) -> AppResult<()> {
+pub async fn delete_account(
+    state: &AppState,
+    user_id: Uuid,
+    ctx: &RequestContext,
+) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
     let user = users::find_live(&*txn, user_id).await?;
     users::ensure_other_active_admin(&*txn, &user).await?;
-    let entry = AuditEntry::new("user.account_deleted", "user", user_id).with_details(json!({ "by": "self" }));
+    let entry = AuditEntry::new("user.account_deleted", "user", user_id)
+        .with_details(json!({ "by": "self" }));
     users::erase(&*txn, user).await?;
     audit::record(&*txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;

@@ -40,7 +40,11 @@ pub async fn new_user(state: &AppState, req: &RegisterRequest, role: Role) -> Ap
     })
 }
 
-pub async fn register(state: &AppState, req: RegisterRequest, ctx: &RequestContext) -> AppResult<UserView> {
+pub async fn register(
+    state: &AppState,
+    req: RegisterRequest,
+    ctx: &RequestContext,
+) -> AppResult<UserView> {
     let new = new_user(state, &req, Role::Customer).await?;
     let txn = state.db.begin_write().await?;
     let user = users::insert(&*txn, new).await?;
@@ -61,27 +65,54 @@ pub struct SetupRequest {
 }
 
 /// Creates the first admin with the one-time token printed at start-up.
-pub async fn setup(state: &AppState, req: SetupRequest, ctx: &RequestContext) -> AppResult<UserView> {
+pub async fn setup(
+    state: &AppState,
+    req: SetupRequest,
+    ctx: &RequestContext,
+) -> AppResult<UserView> {
     let presented = hash_secret(req.token.trim());
-    let expected = state.setup_token_hash.lock().expect("setup token lock").clone();
+    let expected = state
+        .setup_token_hash
+        .lock()
+        .expect("setup token lock")
+        .clone();
     let Some(expected) = expected else {
-        return Err(AppError::rule("SETUP_DONE", "Ordo is already set up; sign in instead"));
+        return Err(AppError::rule(
+            "SETUP_DONE",
+            "Ordo is already set up; sign in instead",
+        ));
     };
     if !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
-        return Err(AppError::field("token", "is not the setup token printed on the server console"));
+        return Err(AppError::field(
+            "token",
+            "is not the setup token printed on the server console",
+        ));
     }
     let new = new_user(state, &req.account, Role::Admin).await?;
     let txn = state.db.begin_write().await?;
     // Take the token first so two concurrent requests cannot both create an admin.
-    if state.setup_token_hash.lock().expect("setup token lock").take().is_none() {
-        return Err(AppError::rule("SETUP_DONE", "Ordo is already set up; sign in instead"));
+    if state
+        .setup_token_hash
+        .lock()
+        .expect("setup token lock")
+        .take()
+        .is_none()
+    {
+        return Err(AppError::rule(
+            "SETUP_DONE",
+            "Ordo is already set up; sign in instead",
+        ));
     }
     if users::any_active_admin(&*txn).await? {
-        return Err(AppError::rule("SETUP_DONE", "Ordo is already set up; sign in instead"));
+        return Err(AppError::rule(
+            "SETUP_DONE",
+            "Ordo is already set up; sign in instead",
+        ));
     }
     let result = async {
         let user = users::insert(&*txn, new).await?;
-        let entry = AuditEntry::new("user.first_admin_created", "user", user.id).with_details(json!({ "email": user.email }));
+        let entry = AuditEntry::new("user.first_admin_created", "user", user.id)
+            .with_details(json!({ "email": user.email }));
         audit::record(&*txn, Some(user.id), ctx, entry).await?;
         Ok::<_, AppError>(user)
     }

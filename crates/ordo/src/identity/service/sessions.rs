@@ -66,13 +66,22 @@ pub async fn open<C: ConnectionTrait>(
     .insert(db)
     .await?;
     let refresh_token = mint_refresh_token(db, state, session_id).await?;
-    Ok(NewSession { session_id, refresh_token })
+    Ok(NewSession {
+        session_id,
+        refresh_token,
+    })
 }
 
 /// The response for a signed-in user.
-pub fn token_response(state: &AppState, user: user::Model, session: NewSession) -> AppResult<TokenResponse> {
+pub fn token_response(
+    state: &AppState,
+    user: user::Model,
+    session: NewSession,
+) -> AppResult<TokenResponse> {
     let ttl = state.settings.access_token_ttl_secs;
-    let access_token = state.access_keys.issue(user.id, session.session_id, Utc::now(), ttl)?;
+    let access_token = state
+        .access_keys
+        .issue(user.id, session.session_id, Utc::now(), ttl)?;
     Ok(TokenResponse {
         access_token,
         refresh_token: session.refresh_token,
@@ -108,13 +117,12 @@ fn invalid_refresh() -> AppError {
     AppError::Unauthorized("The refresh token is invalid or expired".into())
 }
 
-enum RefreshOutcome {
-    Rotated(user::Model, NewSession),
-    Reused,
-}
-
 /// Exchanges a refresh token for a new pair. A spent token revokes its family and answers 401.
-pub async fn refresh(state: &AppState, presented: &str, ctx: &RequestContext) -> AppResult<TokenResponse> {
+pub async fn refresh(
+    state: &AppState,
+    presented: &str,
+    ctx: &RequestContext,
+) -> AppResult<TokenResponse> {
     let hash = hash_secret(presented);
     let txn = state.db.begin_write().await?;
     let token = refresh_token::Entity::find()
@@ -122,7 +130,10 @@ pub async fn refresh(state: &AppState, presented: &str, ctx: &RequestContext) ->
         .one(&*txn)
         .await?
         .ok_or_else(invalid_refresh)?;
-    let session = session::Entity::find_by_id(token.session_id).one(&*txn).await?.ok_or_else(invalid_refresh)?;
+    let session = session::Entity::find_by_id(token.session_id)
+        .one(&*txn)
+        .await?
+        .ok_or_else(invalid_refresh)?;
     let now = Utc::now();
     if session.revoked_at.is_some() || session.expires_at <= now {
         return Err(invalid_refresh());
@@ -136,35 +147,48 @@ pub async fn refresh(state: &AppState, presented: &str, ctx: &RequestContext) ->
         .await?
         .rows_affected
         == 1;
-    let outcome = if !claimed {
+    // `None` when the token had been spent already.
+    let rotated = if !claimed {
         revoke(&*txn, session.id, "refresh_token_reuse").await?;
         let entry = AuditEntry::new("auth.refresh_token_reused", "session", session.id);
         audit::record(&*txn, Some(session.user_id), ctx, entry).await?;
-        RefreshOutcome::Reused
+        None
     } else {
         if token.expires_at <= now {
             return Err(invalid_refresh());
         }
-        let user = user::Entity::find_by_id(session.user_id).one(&*txn).await?.ok_or_else(invalid_refresh)?;
+        let user = user::Entity::find_by_id(session.user_id)
+            .one(&*txn)
+            .await?
+            .ok_or_else(invalid_refresh)?;
         if !user.active || user.deleted_at.is_some() {
             return Err(invalid_refresh());
         }
         let refresh_token = mint_refresh_token(&*txn, state, session.id).await?;
         let entry = AuditEntry::new("auth.token_refreshed", "session", session.id);
         audit::record(&*txn, Some(user.id), ctx, entry).await?;
-        RefreshOutcome::Rotated(user, NewSession { session_id: session.id, refresh_token })
+        let new_session = NewSession {
+            session_id: session.id,
+            refresh_token,
+        };
+        Some((user, new_session))
     };
     txn.commit().await?;
-    match outcome {
-        RefreshOutcome::Rotated(user, new_session) => token_response(state, user, new_session),
-        RefreshOutcome::Reused => {
+    match rotated {
+        Some((user, new_session)) => token_response(state, user, new_session),
+        None => {
             tracing::warn!(session = %session.id, "spent refresh token presented again; session revoked");
             Err(invalid_refresh())
         }
     }
 }
 
-pub async fn logout(state: &AppState, user_id: Uuid, session_id: Uuid, ctx: &RequestContext) -> AppResult<()> {
+pub async fn logout(
+    state: &AppState,
+    user_id: Uuid,
+    session_id: Uuid,
+    ctx: &RequestContext,
+) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
     revoke(&*txn, session_id, "logout").await?;
     let entry = AuditEntry::new("auth.logout", "session", session_id).with_details(json!({}));

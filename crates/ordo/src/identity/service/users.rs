@@ -2,7 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -45,15 +46,22 @@ pub struct Profile {
 impl ProfileInput {
     /// Validates the fields present; `require_names` for new accounts.
     pub fn parse(&self, check: &mut Checker, require_names: bool) -> Profile {
-        let name = |check: &mut Checker, field: &str, value: &Option<String>| match (value, require_names) {
-            (Some(v), _) => check.check(fields::required_text(field, v, 100)),
-            (None, true) => check.check(Err(crate::error::FieldError::new(field, "is required"))),
-            (None, false) => None,
-        };
+        let name =
+            |check: &mut Checker, field: &str, value: &Option<String>| match (value, require_names)
+            {
+                (Some(v), _) => check.check(fields::required_text(field, v, 100)),
+                (None, true) => {
+                    check.check(Err(crate::error::FieldError::new(field, "is required")))
+                }
+                (None, false) => None,
+            };
         Profile {
             first_name: name(check, "firstName", &self.first_name),
             last_name: name(check, "lastName", &self.last_name),
-            username: self.username.as_ref().and_then(|v| check.check(fields::username("username", Some(v)))),
+            username: self
+                .username
+                .as_ref()
+                .and_then(|v| check.check(fields::username("username", Some(v)))),
             department: self
                 .department
                 .as_ref()
@@ -62,9 +70,18 @@ impl ProfileInput {
                 .designation
                 .as_ref()
                 .and_then(|v| check.check(fields::optional_text("designation", Some(v), 100))),
-            gender: self.gender.as_ref().and_then(|v| check.check(fields::gender("gender", Some(v)))),
-            phone_number: self.phone_number.as_ref().and_then(|v| check.check(fields::phone("phoneNumber", Some(v)))),
-            address: self.address.as_ref().and_then(|v| check.check(fields::optional_text("address", Some(v), 500))),
+            gender: self
+                .gender
+                .as_ref()
+                .and_then(|v| check.check(fields::gender("gender", Some(v)))),
+            phone_number: self
+                .phone_number
+                .as_ref()
+                .and_then(|v| check.check(fields::phone("phoneNumber", Some(v)))),
+            address: self
+                .address
+                .as_ref()
+                .and_then(|v| check.check(fields::optional_text("address", Some(v), 500))),
         }
     }
 }
@@ -109,7 +126,11 @@ pub struct NewUser {
 }
 
 /// Checks an e-mail and password pair for a new or changed password.
-pub fn parse_credentials(check: &mut Checker, email: &str, password: Option<&str>) -> Option<Email> {
+pub fn parse_credentials(
+    check: &mut Checker,
+    email: &str,
+    password: Option<&str>,
+) -> Option<Email> {
     let email = check.check(Email::parse("email", email));
     if let (Some(email), Some(pw)) = (&email, password) {
         check.check(password::check_policy("password", pw, email.as_str()));
@@ -151,8 +172,15 @@ pub async fn find_live<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<user::
         .ok_or(AppError::NotFound("user"))
 }
 
-pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> AppResult<Option<user::Model>> {
-    Ok(User::find().filter(Column::Email.eq(email)).filter(Column::DeletedAt.is_null()).one(db).await?)
+pub async fn find_by_email<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+) -> AppResult<Option<user::Model>> {
+    Ok(User::find()
+        .filter(Column::Email.eq(email))
+        .filter(Column::DeletedAt.is_null())
+        .one(db)
+        .await?)
 }
 
 pub async fn any_active_admin<C: ConnectionTrait>(db: &C) -> AppResult<bool> {
@@ -167,7 +195,10 @@ pub async fn any_active_admin<C: ConnectionTrait>(db: &C) -> AppResult<bool> {
 
 /// Refuses a change that would leave no active admin. Run inside the changing transaction; on
 /// PostgreSQL and MySQL the admin rows are locked so two concurrent demotions cannot both pass.
-pub async fn ensure_other_active_admin<C: ConnectionTrait>(db: &C, target: &user::Model) -> AppResult<()> {
+pub async fn ensure_other_active_admin<C: ConnectionTrait>(
+    db: &C,
+    target: &user::Model,
+) -> AppResult<()> {
     if target.role != Role::Admin.as_str() || !target.active {
         return Ok(());
     }
@@ -183,7 +214,10 @@ pub async fn ensure_other_active_admin<C: ConnectionTrait>(db: &C, target: &user
     }
     let others: Vec<Uuid> = query.into_tuple().all(db).await?;
     if others.is_empty() {
-        return Err(AppError::rule("LAST_ADMIN", "This is the last active admin; appoint another admin first"));
+        return Err(AppError::rule(
+            "LAST_ADMIN",
+            "This is the last active admin; appoint another admin first",
+        ));
     }
     Ok(())
 }
@@ -193,8 +227,14 @@ pub async fn erase<C: ConnectionTrait>(db: &C, target: user::Model) -> AppResult
     use crate::identity::entity::{avatar, oauth_identity, reset_token};
     let id = target.id;
     avatar::Entity::delete_by_id(id).exec(db).await?;
-    oauth_identity::Entity::delete_many().filter(oauth_identity::Column::UserId.eq(id)).exec(db).await?;
-    reset_token::Entity::delete_many().filter(reset_token::Column::UserId.eq(id)).exec(db).await?;
+    oauth_identity::Entity::delete_many()
+        .filter(oauth_identity::Column::UserId.eq(id))
+        .exec(db)
+        .await?;
+    reset_token::Entity::delete_many()
+        .filter(reset_token::Column::UserId.eq(id))
+        .exec(db)
+        .await?;
     super::sessions::revoke_all(db, id, "account_deleted").await?;
     let mut row: user::ActiveModel = target.into();
     row.email = Set(format!("deleted-{id}@deleted.invalid"));
