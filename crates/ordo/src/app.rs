@@ -90,11 +90,12 @@ async fn stored_secret(db: &Db, name: &str) -> anyhow::Result<String> {
 
 /// All routes with their middleware, and the OpenAPI document they describe.
 pub fn router(state: &AppState) -> Router {
-    let (api, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let (api, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(identity::routes::router(state))
         .merge(audit::routes::router())
         .merge(ops::router())
         .split_for_parts();
+    openapi::add_standard_errors(&mut doc);
     let routes = Router::new()
         .merge(api)
         .fallback(errors::not_found)

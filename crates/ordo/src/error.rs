@@ -45,6 +45,9 @@ pub enum AppError {
         field: Option<String>,
         message: String,
     },
+    /// The record's current state forbids the change (409), e.g. removing the last admin.
+    #[error("{message}")]
+    StateConflict { code: &'static str, message: String },
     #[error("{message}")]
     RuleViolation { code: &'static str, message: String },
     #[error("request body too large")]
@@ -73,6 +76,13 @@ impl AppError {
         }
     }
 
+    pub fn state_conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::StateConflict {
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn rule(code: &'static str, message: impl Into<String>) -> Self {
         Self::RuleViolation {
             code,
@@ -86,7 +96,7 @@ impl AppError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::StateConflict { .. } => StatusCode::CONFLICT,
             Self::RuleViolation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -99,7 +109,9 @@ impl AppError {
     fn code(&self) -> &'static str {
         match self {
             Self::Validation(_) => "VALIDATION_ERROR",
-            Self::BadRequest { code, .. } | Self::RuleViolation { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::RuleViolation { code, .. }
+            | Self::StateConflict { code, .. } => code,
             Self::Unauthorized(_) => "UNAUTHORIZED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",

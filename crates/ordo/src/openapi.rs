@@ -8,7 +8,7 @@ use crate::error::{ErrorBody, ErrorDetail, FieldError};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Ordo", description = "Order management: accounts, orders, workflows, inventory and reports."),
-    modifiers(&BearerAuth, &DefaultErrorResponse),
+    modifiers(&BearerAuth),
     components(schemas(ErrorBody, ErrorDetail, FieldError)),
     tags(
         (name = "auth", description = "Sign-up, sign-in, tokens and password reset"),
@@ -38,20 +38,51 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Any operation may also answer with the error body for statuses it does not list (413 over
-/// the body limit, 429, 500 ...): documented once as each operation's `default` response.
-struct DefaultErrorResponse;
-
-impl Modify for DefaultErrorResponse {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let response = ResponseBuilder::new()
-            .description("An error, in the documented error body")
-            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
-            .build();
-        for item in openapi.paths.paths.values_mut() {
-            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
-                op.responses.responses.entry("default".to_string()).or_insert_with(|| response.clone().into());
+/// Completes the document once every route is in it: each operation lists the error statuses its
+/// shape allows (400 for parameters and bodies, 413/415 for bodies, 401 where a token is
+/// required) and a `default` error response for the rest (429, 500 ...), all with the one error
+/// body.
+pub fn add_standard_errors(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            let mut statuses: Vec<(&str, &str)> = vec![("default", "An error")];
+            if op.request_body.is_some() {
+                statuses.extend([
+                    ("400", "Invalid fields, wrong types or malformed JSON"),
+                    ("413", "Body over the limit"),
+                    ("415", "Wrong content type"),
+                ]);
+            }
+            if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                statuses.push(("400", "Invalid parameters"));
+            }
+            if op.security.is_some() {
+                statuses.push(("401", "Missing, invalid or expired access token"));
+            }
+            for (status, description) in statuses {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| error(description).into());
             }
         }
     }

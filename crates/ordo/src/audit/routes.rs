@@ -22,7 +22,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
+    /// Items per page (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Only entries by this user.
     pub user_id: Option<Uuid>,

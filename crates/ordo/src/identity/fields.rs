@@ -89,14 +89,20 @@ pub fn gender(field: &str, raw: Option<&str>) -> Result<Option<String>, FieldErr
     let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
-    match s.to_ascii_lowercase().as_str() {
-        g @ ("male" | "female" | "other") => Ok(Some(g.to_string())),
+    match s {
+        "male" | "female" | "other" => Ok(Some(s.to_string())),
         _ => Err(FieldError::new(field, "must be one of male, female, other")),
     }
 }
 
 /// A phone number: digits with optional +, spaces, dashes, dots and parentheses.
 pub fn phone(field: &str, raw: Option<&str>) -> Result<Option<String>, FieldError> {
+    if raw.is_some_and(|r| r.chars().count() > 32) {
+        return Err(FieldError::new(
+            field,
+            "must be a phone number of at most 32 characters",
+        ));
+    }
     let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
@@ -172,10 +178,11 @@ mod tests {
         assert_eq!(optional_text("x", Some(""), 10).unwrap(), None);
         assert!(username("username", Some("a b")).is_err());
         assert_eq!(
-            gender("gender", Some("FEMALE")).unwrap().as_deref(),
+            gender("gender", Some("female")).unwrap().as_deref(),
             Some("female")
         );
         assert!(phone("phone", Some("+1 (555) 010-9999")).unwrap().is_some());
         assert!(phone("phone", Some("call me")).is_err());
+        assert!(gender("gender", Some("FEMALE")).is_err());
     }
 }

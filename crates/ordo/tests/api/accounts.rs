@@ -31,7 +31,7 @@ async fn first_admin_through_setup_token_once(app: TestApp) {
     );
 
     let again = app.post("/api/v1/setup", None, form(&token)).await;
-    again.expect_error(422, "SETUP_DONE");
+    again.expect_error(409, "SETUP_DONE");
     let admin = app.login_ok("boss@example.com", PASSWORD).await;
     let me = app.get("/api/v1/auth/me", Some(&admin.access)).await;
     assert_eq!(me.expect(200)["email"], "boss@example.com");

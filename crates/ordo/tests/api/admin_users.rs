@@ -151,11 +151,11 @@ async fn the_last_admin_stays(app: TestApp) {
     let me = format!("/api/v1/admin/users/{}", admin.id);
     app.put(&format!("{me}/role"), token, json!({ "role": "manager" }))
         .await
-        .expect_error(422, "LAST_ADMIN");
+        .expect_error(409, "LAST_ADMIN");
     app.post(&format!("{me}/deactivate"), token, json!({}))
         .await
-        .expect_error(422, "LAST_ADMIN");
-    app.delete(&me, token).await.expect_error(422, "LAST_ADMIN");
+        .expect_error(409, "LAST_ADMIN");
+    app.delete(&me, token).await.expect_error(409, "LAST_ADMIN");
     // Re-granting admin to an admin is fine.
     app.put(&format!("{me}/role"), token, json!({ "role": "admin" }))
         .await
@@ -176,7 +176,7 @@ async fn the_last_admin_stays(app: TestApp) {
         json!({}),
     )
     .await
-    .expect_error(422, "LAST_ADMIN");
+    .expect_error(409, "LAST_ADMIN");
     app.get("/api/v1/admin/users", Some(&admin.access))
         .await
         .expect(403);

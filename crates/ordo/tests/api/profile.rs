@@ -211,7 +211,7 @@ async fn deleting_an_account_erases_it_and_keeps_the_trail(app: TestApp) {
     // The only admin may not delete itself.
     app.delete("/api/v1/profile", Some(&admin.access))
         .await
-        .expect_error(422, "LAST_ADMIN");
+        .expect_error(409, "LAST_ADMIN");
 }
 
 crate::scenarios!(

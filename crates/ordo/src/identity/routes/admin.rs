@@ -29,7 +29,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserListQuery {
+    /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
+    /// Items per page (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Matches e-mail, names, username and department.
     pub search: Option<String>,
@@ -109,7 +113,7 @@ async fn update_user(
 /// Deletes a user: personal data erased, sessions ended, audit trail kept.
 #[utoipa::path(delete, path = "/api/v1/admin/users/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, description = "Last active admin", body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, description = "Last active admin", body = ErrorBody)))]
 async fn delete_user(
     State(state): State<AppState>,
     user: AuthUser,
@@ -130,7 +134,7 @@ pub struct RoleRequest {
 #[utoipa::path(put, path = "/api/v1/admin/users/{id}/role", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RoleRequest,
     responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "Last active admin", body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "Last active admin", body = ErrorBody)))]
 async fn set_role(
     State(state): State<AppState>,
     user: AuthUser,
@@ -148,7 +152,7 @@ async fn set_role(
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/deactivate", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "Last active admin", body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "Last active admin", body = ErrorBody)))]
 async fn deactivate(
     State(state): State<AppState>,
     user: AuthUser,

@@ -100,6 +100,7 @@ async fn me(State(state): State<AppState>, user: AuthUser) -> AppResult<ApiJson<
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ForgotPasswordRequest {
+    #[schema(format = "email", max_length = 320)]
     pub email: String,
 }
 
@@ -118,6 +119,7 @@ async fn forgot_password(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetPasswordRequest {
     pub token: String,
+    #[schema(min_length = 8, max_length = 128, format = Password)]
     pub password: String,
 }
 

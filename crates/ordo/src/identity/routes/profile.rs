@@ -59,7 +59,7 @@ async fn update_profile(
 /// Deletes the signed-in user's account: personal data is erased, the audit trail is kept.
 #[utoipa::path(delete, path = "/api/v1/profile", tag = "profile", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody),
-        (status = 422, description = "The last active admin cannot delete itself", body = ErrorBody)))]
+        (status = 409, description = "The last active admin cannot delete itself", body = ErrorBody)))]
 async fn delete_profile(
     State(state): State<AppState>,
     user: AuthUser,

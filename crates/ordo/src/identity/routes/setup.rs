@@ -35,8 +35,8 @@ async fn setup_status(State(state): State<AppState>) -> ApiJson<SetupStatus> {
 
 /// Creates the first admin with the one-time token printed on the server console.
 #[utoipa::path(post, path = "/api/v1/setup", tag = "setup", request_body = SetupRequest,
-    responses((status = 201, body = UserView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, description = "Already set up", body = ErrorBody)))]
+    responses((status = 201, body = UserView), (status = 400, body = ErrorBody),
+        (status = 409, description = "Already set up, or the e-mail is taken", body = ErrorBody)))]
 async fn create_first_admin(
     State(state): State<AppState>,
     ctx: RequestContext,

@@ -96,8 +96,10 @@ pub async fn list(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateUserRequest {
+    #[schema(format = "email", max_length = 320)]
     pub email: String,
     /// Optional: without one, the user sets a password through "forgot password" or signs in with OAuth.
+    #[schema(min_length = 8, max_length = 128, format = Password)]
     pub password: Option<String>,
     pub role: Role,
     #[serde(flatten)]
@@ -141,6 +143,7 @@ pub async fn get(state: &AppState, id: Uuid) -> AppResult<UserView> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateUserRequest {
+    #[schema(format = "email", max_length = 320)]
     pub email: Option<String>,
     #[serde(flatten)]
     pub profile: ProfileInput,

@@ -58,6 +58,7 @@ pub async fn update(
 pub struct ChangePasswordRequest {
     /// Required unless the account never had a password (OAuth-only).
     pub current_password: Option<String>,
+    #[schema(min_length = 8, max_length = 128, format = Password)]
     pub new_password: String,
 }
 

@@ -17,8 +17,10 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterRequest {
+    #[schema(format = "email", max_length = 320, example = "jane@example.com")]
     pub email: String,
     /// 8-128 characters, not the e-mail address, not a common password.
+    #[schema(min_length = 8, max_length = 128, format = Password)]
     pub password: String,
     #[serde(flatten)]
     pub profile: ProfileInput,
@@ -77,7 +79,7 @@ pub async fn setup(
         .expect("setup token lock")
         .clone();
     let Some(expected) = expected else {
-        return Err(AppError::rule(
+        return Err(AppError::state_conflict(
             "SETUP_DONE",
             "Ordo is already set up; sign in instead",
         ));
@@ -98,13 +100,13 @@ pub async fn setup(
         .take()
         .is_none()
     {
-        return Err(AppError::rule(
+        return Err(AppError::state_conflict(
             "SETUP_DONE",
             "Ordo is already set up; sign in instead",
         ));
     }
     if users::any_active_admin(&*txn).await? {
-        return Err(AppError::rule(
+        return Err(AppError::state_conflict(
             "SETUP_DONE",
             "Ordo is already set up; sign in instead",
         ));

@@ -19,14 +19,45 @@ use crate::identity::role::Role;
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileInput {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub first_name: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub last_name: Option<String>,
+    /// 3-64 letters, digits, `.`, `_` or `-`; stored lower-case; empty clears it.
+    #[schema(pattern = r"^\s*([A-Za-z0-9._-]{3,64})?\s*$")]
     pub username: Option<String>,
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub department: Option<String>,
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub designation: Option<String>,
-    /// `male`, `female` or `other`.
+    /// `male`, `female` or `other`; empty clears it.
+    #[schema(pattern = "^(male|female|other|)$")]
     pub gender: Option<String>,
+    /// 5-20 digits with optional `+`, spaces, dashes, dots and parentheses (32 characters at
+    /// most); empty clears it.
+    #[schema(
+        max_length = 32,
+        pattern = r"^\s*([+ ().-]*[0-9]){5,20}[+ ().-]*\s*$|^\s*$"
+    )]
     pub phone_number: Option<String>,
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub address: Option<String>,
 }
 
@@ -214,7 +245,7 @@ pub async fn ensure_other_active_admin<C: ConnectionTrait>(
     }
     let others: Vec<Uuid> = query.into_tuple().all(db).await?;
     if others.is_empty() {
-        return Err(AppError::rule(
+        return Err(AppError::state_conflict(
             "LAST_ADMIN",
             "This is the last active admin; appoint another admin first",
         ));
