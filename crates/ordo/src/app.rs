@@ -21,7 +21,7 @@ use crate::identity::service::users;
 use crate::identity::tokens::{hash_secret, random_secret, AccessTokenKeys};
 use crate::mail::Mailer;
 use crate::state::{AppState, Inner};
-use crate::{audit, identity, openapi, ops};
+use crate::{audit, identity, openapi, ops, web};
 
 pub struct Server {
     pub state: AppState,
@@ -98,6 +98,7 @@ pub fn router(state: &AppState) -> Router {
     openapi::add_standard_errors(&mut doc);
     let routes = Router::new()
         .merge(api)
+        .merge(web::router())
         .fallback(errors::not_found)
         .layer(Extension(ops::openapi_document(&doc)));
     middleware::apply(routes, state).with_state(state.clone())

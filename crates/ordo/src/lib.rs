@@ -15,3 +15,4 @@ pub mod ops;
 pub mod server_secret;
 pub mod state;
 pub mod telemetry;
+pub mod web;

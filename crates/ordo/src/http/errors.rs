@@ -24,20 +24,20 @@ fn code_for(status: StatusCode) -> &'static str {
     }
 }
 
-fn is_json(response: &Response) -> bool {
+/// JSON errors from handlers and HTML error pages from the web pages are already what the
+/// client expects; bare or plain-text bodies come from framework layers.
+fn is_formatted(response: &Response) -> bool {
     response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.starts_with("application/json") || v.starts_with("application/problem+json")
-        })
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"))
 }
 
 pub async fn normalize_error_bodies(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    if status.as_u16() < 400 || is_json(&response) {
+    if status.as_u16() < 400 || is_formatted(&response) {
         return response;
     }
     let message = status.canonical_reason().unwrap_or("Error").to_string();
