@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::entity::{self, Column, Entity as AuditLog};
 use crate::error::AppResult;
 use crate::http::context::RequestContext;
-use crate::http::pagination::{Page, PageRequest};
+use crate::http::pagination::{fetch_page, Page, PageRequest};
 
 /// What happened, to be recorded for the acting user.
 pub struct AuditEntry {
@@ -128,17 +128,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(to) = filter.to {
         query = query.filter(Column::CreatedAt.lt(to));
     }
-    let total = query.clone().count(db).await?;
-    let rows = query
+    let query = query
         .order_by_desc(Column::CreatedAt)
-        .order_by_desc(Column::Id)
-        .offset(page.offset())
-        .limit(page.limit)
-        .all(db)
-        .await?;
-    Ok(Page::new(
-        rows.into_iter().map(AuditLogView::from).collect(),
-        total,
-        page,
-    ))
+        .order_by_desc(Column::Id);
+    Ok(fetch_page(db, query, page).await?)
 }

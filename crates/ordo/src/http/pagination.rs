@@ -1,6 +1,9 @@
 //! Page-number pagination shared by every list: `page`, `limit`, `sort`, `order` in,
 //! `{items, totalCount, totalPages, currentPage}` out.
 
+use sea_orm::{
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QuerySelect, Select,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -85,4 +88,29 @@ impl<T> Page<T> {
             current_page: self.current_page,
         }
     }
+}
+
+/// Runs `query` (already filtered and ordered) for one page, with the total count of matches.
+pub async fn fetch_page<E, C, T>(
+    db: &C,
+    query: Select<E>,
+    request: PageRequest,
+) -> Result<Page<T>, DbErr>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Sized + Send + Sync,
+    C: ConnectionTrait,
+    T: From<E::Model>,
+{
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .offset(request.offset())
+        .limit(request.limit)
+        .all(db)
+        .await?;
+    Ok(Page::new(
+        rows.into_iter().map(T::from).collect(),
+        total,
+        request,
+    ))
 }

@@ -13,6 +13,32 @@ fn ordo(dir: &std::path::Path) -> Command {
     cmd
 }
 
+/// `ordo user create --role admin` with the password on standard input.
+fn create_user(dir: &std::path::Path, email: &str, password: &str) -> std::process::Output {
+    let mut child = ordo(dir)
+        .args([
+            "user",
+            "create",
+            "--email",
+            email,
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn user_create_migrate_version_and_help() {
     let dir = tempfile::tempdir().unwrap();
@@ -35,28 +61,7 @@ fn user_create_migrate_version_and_help() {
         "default database under ./data"
     );
 
-    let mut child = ordo(dir.path())
-        .args([
-            "user",
-            "create",
-            "--email",
-            "root@example.com",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long admin passphrase\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = create_user(dir.path(), "root@example.com", "a long admin passphrase");
     assert!(
         out.status.success(),
         "{}",
@@ -65,28 +70,7 @@ fn user_create_migrate_version_and_help() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("root@example.com"));
 
     // Same e-mail again: a clear error and a failing exit code.
-    let mut child = ordo(dir.path())
-        .args([
-            "user",
-            "create",
-            "--email",
-            "root@example.com",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long admin passphrase\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = create_user(dir.path(), "root@example.com", "a long admin passphrase");
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("email"),

@@ -3,8 +3,7 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -18,7 +17,7 @@ use crate::audit::{self, AuditEntry};
 use crate::error::AppResult;
 use crate::http::auth::AuthUser;
 use crate::http::context::RequestContext;
-use crate::http::pagination::{Page, PageRequest};
+use crate::http::pagination::{fetch_page, Page, PageRequest};
 use crate::identity::entity::user::{self, Column, Entity as User};
 use crate::identity::fields::{Checker, Email};
 use crate::identity::role::Role;
@@ -78,19 +77,10 @@ pub async fn list(
         );
     }
     let db = state.db.conn();
-    let total = query.clone().count(db).await?;
-    let rows = query
+    let query = query
         .order_by_desc(Column::CreatedAt)
-        .order_by_desc(Column::Id)
-        .offset(page.offset())
-        .limit(page.limit)
-        .all(db)
-        .await?;
-    Ok(Page::new(
-        rows.into_iter().map(UserView::from).collect(),
-        total,
-        page,
-    ))
+        .order_by_desc(Column::Id);
+    Ok(fetch_page(db, query, page).await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
