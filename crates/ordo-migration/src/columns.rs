@@ -99,3 +99,29 @@ pub fn unique_index(table: &str, index_name: &str, cols: &[&str]) -> IndexCreate
     let mut idx = index(table, index_name, cols);
     idx.unique().to_owned()
 }
+
+pub fn big_integer(col: &str) -> ColumnDef {
+    ColumnDef::new(name(col)).big_integer().not_null().to_owned()
+}
+
+pub fn big_integer_null(col: &str) -> ColumnDef {
+    ColumnDef::new(name(col)).big_integer().null().to_owned()
+}
+
+pub fn integer(col: &str) -> ColumnDef {
+    ColumnDef::new(name(col)).integer().not_null().to_owned()
+}
+
+pub fn text_null(col: &str) -> ColumnDef {
+    ColumnDef::new(name(col)).text().null().to_owned()
+}
+
+/// A foreign key that keeps the referenced row (the referencing one must go first).
+pub fn restrict_key(from_table: &str, from_col: &str, to_table: &str, to_col: &str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{from_table}_{from_col}"))
+        .from(name(from_table), name(from_col))
+        .to(name(to_table), name(to_col))
+        .on_delete(ForeignKeyAction::Restrict)
+        .to_owned()
+}

@@ -8,6 +8,8 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m0001_identity;
 mod m0002_audit;
+mod m0003_catalog;
+mod m0004_orders;
 
 pub struct Migrator;
 
@@ -17,6 +19,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_identity::Migration),
             Box::new(m0002_audit::Migration),
+            Box::new(m0003_catalog::Migration),
+            Box::new(m0004_orders::Migration),
         ]
     }
 }

@@ -56,6 +56,18 @@ pub struct Settings {
     pub login_window_secs: u64,
     pub oauth_google: OAuthProviderSettings,
     pub oauth_github: OAuthProviderSettings,
+    /// Currency of products and orders that do not name one.
+    pub default_currency: String,
+    /// Workflow of orders created without one: `standard`, `rake`, `service` or a custom one.
+    pub default_workflow: String,
+    /// Generated order numbers: prefix, year and a sequence, e.g. `ORD-2026-000042`.
+    pub order_number_prefix: String,
+    /// How long after creation a customer may cancel its own `standard` order.
+    pub cancellation_window_secs: u64,
+    /// `standard` orders pending longer than this are moved to processing by the background job.
+    pub auto_advance_after_secs: u64,
+    /// How often the background job runs; 0 turns it off (it can still be run by an admin).
+    pub auto_advance_interval_secs: u64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -109,6 +121,12 @@ impl Default for Settings {
             login_window_secs: 15 * 60,
             oauth_google: OAuthProviderSettings::default(),
             oauth_github: OAuthProviderSettings::default(),
+            default_currency: "USD".into(),
+            default_workflow: "standard".into(),
+            order_number_prefix: "ORD-".into(),
+            cancellation_window_secs: 300,
+            auto_advance_after_secs: 300,
+            auto_advance_interval_secs: 60,
         }
     }
 }

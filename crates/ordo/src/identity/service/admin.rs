@@ -17,7 +17,7 @@ use crate::audit::{self, AuditEntry};
 use crate::error::AppResult;
 use crate::http::auth::AuthUser;
 use crate::http::context::RequestContext;
-use crate::http::pagination::{fetch_page, Page, PageRequest};
+use crate::http::pagination::{fetch_page, like_pattern, lower_like, Page, PageRequest};
 use crate::identity::entity::user::{self, Column, Entity as User};
 use crate::identity::fields::{Checker, Email};
 use crate::identity::role::Role;
@@ -29,15 +29,6 @@ pub struct UserFilter {
     pub search: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
-}
-
-/// Escapes LIKE wildcards so a search for `50%` means those characters.
-fn like_pattern(search: &str) -> String {
-    let escaped = search
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{}%", escaped.to_lowercase())
 }
 
 pub async fn list(
@@ -59,14 +50,7 @@ pub async fn list(
         .filter(|s| !s.is_empty())
     {
         let pattern = like_pattern(search);
-        let lower = |col: Column| {
-            sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::lower(
-                sea_orm::sea_query::Expr::col(col),
-            ))
-        };
-        let matches = |col: Column| {
-            lower(col).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
-        };
+        let matches = |col: Column| lower_like(col, &pattern);
         query = query.filter(
             Condition::any()
                 .add(matches(Column::Email))

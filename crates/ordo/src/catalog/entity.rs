@@ -1,0 +1,66 @@
+//! Database rows of the catalog: customers and products.
+
+pub mod customer {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "customers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub name: String,
+        pub email: Option<String>,
+        pub phone: Option<String>,
+        pub billing_address: Option<String>,
+        pub shipping_address: Option<String>,
+        /// The `customer` account that sees this customer's orders.
+        pub user_id: Option<Uuid>,
+        pub active: bool,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod product {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "products")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// SKU or material code.
+        pub sku: String,
+        pub name: String,
+        pub description: Option<String>,
+        /// `pcs`, `t`, `kg` ...
+        pub unit: String,
+        /// Money units (see `fixed`).
+        pub price: i64,
+        pub currency: String,
+        pub active: bool,
+        /// Quantity units.
+        pub reorder_level: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(has_one = "crate::inventory::entity::level::Entity")]
+        Level,
+    }
+
+    impl Related<crate::inventory::entity::level::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Level.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,167 @@
+//! Every stock change is one conditional UPDATE of the level row (so concurrent orders can never
+//! take stock below zero: the condition is checked by the database at write time) plus one
+//! movement row, inside the caller's transaction.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::entity::{level, movement};
+use crate::error::{AppError, AppResult};
+use crate::fixed;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MovementKind {
+    Receipt,
+    Adjustment,
+    Reservation,
+    Release,
+    Shipment,
+}
+
+impl MovementKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Receipt => "receipt",
+            Self::Adjustment => "adjustment",
+            Self::Reservation => "reservation",
+            Self::Release => "release",
+            Self::Shipment => "shipment",
+        }
+    }
+}
+
+/// Who and why, for the movement row.
+pub struct MovementContext<'a> {
+    pub actor: Option<Uuid>,
+    pub order_id: Option<Uuid>,
+    pub reason: Option<&'a str>,
+}
+
+/// Creates the (empty) level row of a new product.
+pub async fn open_level<C: ConnectionTrait>(db: &C, product_id: Uuid) -> AppResult<()> {
+    level::ActiveModel { product_id: Set(product_id), on_hand: Set(0), reserved: Set(0), updated_at: Set(Utc::now()) }
+        .insert(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn level_of<C: ConnectionTrait>(db: &C, product_id: Uuid) -> AppResult<level::Model> {
+    level::Entity::find_by_id(product_id).one(db).await?.ok_or(AppError::NotFound("product"))
+}
+
+fn insufficient(sku: &str, product_id: Uuid, available: i64) -> AppError {
+    AppError::state_conflict(
+        "INSUFFICIENT_STOCK",
+        format!("Not enough stock of {sku} ({product_id}): {} available", fixed::qty(available)),
+    )
+}
+
+/// Applies `on_hand += on_hand_delta, reserved += reserved_delta` if the result keeps
+/// `reserved >= 0` and `on_hand - reserved >= 0` (`on_hand >= 0` for shipments of reserved
+/// stock), then writes the movement. Answers the level after the change, or None when refused.
+async fn apply<C: ConnectionTrait>(
+    db: &C,
+    product_id: Uuid,
+    on_hand_delta: i64,
+    reserved_delta: i64,
+    kind: MovementKind,
+    quantity: i64,
+    ctx: &MovementContext<'_>,
+) -> AppResult<Option<level::Model>> {
+    let on_hand = Expr::col(level::Column::OnHand);
+    let reserved = Expr::col(level::Column::Reserved);
+    let updated = level::Entity::update_many()
+        .col_expr(level::Column::OnHand, on_hand.clone().add(on_hand_delta))
+        .col_expr(level::Column::Reserved, reserved.clone().add(reserved_delta))
+        .col_expr(level::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(level::Column::ProductId.eq(product_id))
+        .filter(reserved.clone().add(reserved_delta).gte(0))
+        .filter(on_hand.add(on_hand_delta).sub(reserved.add(reserved_delta)).gte(0))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if updated == 0 {
+        return Ok(None);
+    }
+    let after = level_of(db, product_id).await?;
+    movement::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        product_id: Set(product_id),
+        kind: Set(kind.as_str().to_string()),
+        quantity: Set(quantity),
+        on_hand_after: Set(after.on_hand),
+        reserved_after: Set(after.reserved),
+        reason: Set(ctx.reason.map(|r| r.chars().take(500).collect())),
+        actor_id: Set(ctx.actor),
+        order_id: Set(ctx.order_id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(Some(after))
+}
+
+/// Sets stock aside for an order; 409 naming the product and what is available when short.
+pub async fn reserve<C: ConnectionTrait>(db: &C, product_id: Uuid, sku: &str, qty: i64, ctx: &MovementContext<'_>) -> AppResult<()> {
+    match apply(db, product_id, 0, qty, MovementKind::Reservation, qty, ctx).await? {
+        Some(_) => Ok(()),
+        None => {
+            let level = level_of(db, product_id).await?;
+            Err(insufficient(sku, product_id, level.on_hand - level.reserved))
+        }
+    }
+}
+
+/// Returns reserved stock to the available pool.
+pub async fn release<C: ConnectionTrait>(db: &C, product_id: Uuid, qty: i64, ctx: &MovementContext<'_>) -> AppResult<()> {
+    apply(db, product_id, 0, -qty, MovementKind::Release, -qty, ctx)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("release of {qty} exceeds the reservation of {product_id}")))
+}
+
+/// Stock leaves the warehouse: from the reservation when `reserved`, else from available stock.
+pub async fn ship<C: ConnectionTrait>(
+    db: &C,
+    product_id: Uuid,
+    sku: &str,
+    qty: i64,
+    reserved: bool,
+    ctx: &MovementContext<'_>,
+) -> AppResult<()> {
+    let reserved_delta = if reserved { -qty } else { 0 };
+    match apply(db, product_id, -qty, reserved_delta, MovementKind::Shipment, -qty, ctx).await? {
+        Some(_) => Ok(()),
+        None => {
+            let level = level_of(db, product_id).await?;
+            Err(insufficient(sku, product_id, level.on_hand - level.reserved))
+        }
+    }
+}
+
+/// A receipt (positive) or adjustment (either sign); refused when it would take on-hand stock
+/// below what is reserved.
+pub async fn adjust<C: ConnectionTrait>(
+    db: &C,
+    product_id: Uuid,
+    delta: i64,
+    kind: MovementKind,
+    ctx: &MovementContext<'_>,
+) -> AppResult<level::Model> {
+    match apply(db, product_id, delta, 0, kind, delta, ctx).await? {
+        Some(after) => Ok(after),
+        None => {
+            let level = level_of(db, product_id).await?;
+            Err(AppError::rule(
+                "STOCK_BELOW_ZERO",
+                format!(
+                    "On-hand stock would fall below what is reserved: {} on hand, {} reserved",
+                    fixed::qty(level.on_hand),
+                    fixed::qty(level.reserved)
+                ),
+            ))
+        }
+    }
+}
