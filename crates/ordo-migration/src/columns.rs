@@ -101,7 +101,10 @@ pub fn unique_index(table: &str, index_name: &str, cols: &[&str]) -> IndexCreate
 }
 
 pub fn big_integer(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).big_integer().not_null().to_owned()
+    ColumnDef::new(name(col))
+        .big_integer()
+        .not_null()
+        .to_owned()
 }
 
 pub fn big_integer_null(col: &str) -> ColumnDef {
@@ -117,7 +120,12 @@ pub fn text_null(col: &str) -> ColumnDef {
 }
 
 /// A foreign key that keeps the referenced row (the referencing one must go first).
-pub fn restrict_key(from_table: &str, from_col: &str, to_table: &str, to_col: &str) -> ForeignKeyCreateStatement {
+pub fn restrict_key(
+    from_table: &str,
+    from_col: &str,
+    to_table: &str,
+    to_col: &str,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{from_table}_{from_col}"))
         .from(name(from_table), name(from_col))

@@ -36,9 +36,15 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(unique_index("customers", "uq_customers_user", &["user_id"])).await?;
-        manager.create_index(index("customers", "ix_customers_name", &["name"])).await?;
-        manager.create_index(index("customers", "ix_customers_email", &["email"])).await?;
+        manager
+            .create_index(unique_index("customers", "uq_customers_user", &["user_id"]))
+            .await?;
+        manager
+            .create_index(index("customers", "ix_customers_name", &["name"]))
+            .await?;
+        manager
+            .create_index(index("customers", "ix_customers_email", &["email"]))
+            .await?;
 
         manager
             .create_table(
@@ -58,8 +64,12 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(unique_index("products", "uq_products_sku", &["sku"])).await?;
-        manager.create_index(index("products", "ix_products_name", &["name"])).await?;
+        manager
+            .create_index(unique_index("products", "uq_products_sku", &["sku"]))
+            .await?;
+        manager
+            .create_index(index("products", "ix_products_name", &["name"]))
+            .await?;
 
         manager
             .create_table(
@@ -69,7 +79,11 @@ impl MigrationTrait for Migration {
                     .col(big_integer("on_hand"))
                     .col(big_integer("reserved"))
                     .col(timestamp(db, "updated_at"))
-                    .foreign_key(&mut foreign_key("inventory_levels", "product_id", "products"))
+                    .foreign_key(&mut foreign_key(
+                        "inventory_levels",
+                        "product_id",
+                        "products",
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -88,15 +102,27 @@ impl MigrationTrait for Migration {
                     .col(uuid_null("actor_id"))
                     .col(uuid_null("order_id"))
                     .col(timestamp(db, "created_at"))
-                    .foreign_key(&mut foreign_key("inventory_movements", "product_id", "products"))
+                    .foreign_key(&mut foreign_key(
+                        "inventory_movements",
+                        "product_id",
+                        "products",
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(index("inventory_movements", "ix_inventory_movements_product", &["product_id", "created_at"]))
+            .create_index(index(
+                "inventory_movements",
+                "ix_inventory_movements_product",
+                &["product_id", "created_at"],
+            ))
             .await?;
         manager
-            .create_index(index("inventory_movements", "ix_inventory_movements_order", &["order_id"]))
+            .create_index(index(
+                "inventory_movements",
+                "ix_inventory_movements_order",
+                &["order_id"],
+            ))
             .await?;
 
         manager
@@ -116,14 +142,26 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(unique_index("reference_entries", "uq_reference_entries_code", &["kind", "code"]))
+            .create_index(unique_index(
+                "reference_entries",
+                "uq_reference_entries_code",
+                &["kind", "code"],
+            ))
             .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["reference_entries", "inventory_movements", "inventory_levels", "products", "customers"] {
-            manager.drop_table(Table::drop().table(name(table)).to_owned()).await?;
+        for table in [
+            "reference_entries",
+            "inventory_movements",
+            "inventory_levels",
+            "products",
+            "customers",
+        ] {
+            manager
+                .drop_table(Table::drop().table(name(table)).to_owned())
+                .await?;
         }
         Ok(())
     }

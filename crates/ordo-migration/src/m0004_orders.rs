@@ -52,16 +52,49 @@ impl MigrationTrait for Migration {
                     .col(integer("version"))
                     .col(timestamp(db, "created_at"))
                     .col(timestamp(db, "updated_at"))
-                    .foreign_key(&mut restrict_key("orders", "customer_id", "customers", "id"))
+                    .foreign_key(&mut restrict_key(
+                        "orders",
+                        "customer_id",
+                        "customers",
+                        "id",
+                    ))
                     .to_owned(),
             )
             .await?;
-        manager.create_index(unique_index("orders", "uq_orders_number", &["number"])).await?;
-        manager.create_index(index("orders", "ix_orders_status", &["workflow", "status", "created_at"])).await?;
-        manager.create_index(index("orders", "ix_orders_customer", &["customer_id", "created_at"])).await?;
-        manager.create_index(index("orders", "ix_orders_creator", &["created_by", "created_at"])).await?;
-        manager.create_index(index("orders", "ix_orders_assignee", &["assignee_id", "created_at"])).await?;
-        manager.create_index(index("orders", "ix_orders_created", &["created_at"])).await?;
+        manager
+            .create_index(unique_index("orders", "uq_orders_number", &["number"]))
+            .await?;
+        manager
+            .create_index(index(
+                "orders",
+                "ix_orders_status",
+                &["workflow", "status", "created_at"],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "orders",
+                "ix_orders_customer",
+                &["customer_id", "created_at"],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "orders",
+                "ix_orders_creator",
+                &["created_by", "created_at"],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "orders",
+                "ix_orders_assignee",
+                &["assignee_id", "created_at"],
+            ))
+            .await?;
+        manager
+            .create_index(index("orders", "ix_orders_created", &["created_at"]))
+            .await?;
 
         manager
             .create_table(
@@ -80,12 +113,29 @@ impl MigrationTrait for Migration {
                     .col(big_integer("shipped_quantity"))
                     .col(big_integer("reserved_quantity"))
                     .foreign_key(&mut foreign_key("order_items", "order_id", "orders"))
-                    .foreign_key(&mut restrict_key("order_items", "product_id", "products", "id"))
+                    .foreign_key(&mut restrict_key(
+                        "order_items",
+                        "product_id",
+                        "products",
+                        "id",
+                    ))
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("order_items", "ix_order_items_order", &["order_id", "position"])).await?;
-        manager.create_index(index("order_items", "ix_order_items_product", &["product_id"])).await?;
+        manager
+            .create_index(index(
+                "order_items",
+                "ix_order_items_order",
+                &["order_id", "position"],
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "order_items",
+                "ix_order_items_product",
+                &["product_id"],
+            ))
+            .await?;
 
         manager
             .create_table(
@@ -98,12 +148,20 @@ impl MigrationTrait for Migration {
                     .col(uuid_null("actor_id"))
                     .col(string_null("note", 1000))
                     .col(timestamp(db, "created_at"))
-                    .foreign_key(&mut foreign_key("order_status_history", "order_id", "orders"))
+                    .foreign_key(&mut foreign_key(
+                        "order_status_history",
+                        "order_id",
+                        "orders",
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(index("order_status_history", "ix_order_status_history_order", &["order_id", "created_at"]))
+            .create_index(index(
+                "order_status_history",
+                "ix_order_status_history_order",
+                &["order_id", "created_at"],
+            ))
             .await?;
 
         manager
@@ -123,7 +181,9 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("shipments", "ix_shipments_order", &["order_id"])).await?;
+        manager
+            .create_index(index("shipments", "ix_shipments_order", &["order_id"]))
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -132,18 +192,37 @@ impl MigrationTrait for Migration {
                     .col(uuid("shipment_id"))
                     .col(uuid("order_item_id"))
                     .col(big_integer("quantity"))
-                    .foreign_key(&mut foreign_key("shipment_items", "shipment_id", "shipments"))
-                    .foreign_key(&mut foreign_key("shipment_items", "order_item_id", "order_items"))
+                    .foreign_key(&mut foreign_key(
+                        "shipment_items",
+                        "shipment_id",
+                        "shipments",
+                    ))
+                    .foreign_key(&mut foreign_key(
+                        "shipment_items",
+                        "order_item_id",
+                        "order_items",
+                    ))
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("shipment_items", "ix_shipment_items_shipment", &["shipment_id"])).await?;
+        manager
+            .create_index(index(
+                "shipment_items",
+                "ix_shipment_items_shipment",
+                &["shipment_id"],
+            ))
+            .await?;
 
         manager
             .create_table(
                 Table::create()
                     .table(name("number_sequences"))
-                    .col(ColumnDef::new(name("name")).string_len(64).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(name("name"))
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(big_integer("next_value"))
                     .to_owned(),
             )
@@ -164,15 +243,30 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(unique_index("idempotency_keys", "uq_idempotency_keys", &["user_id", "key"]))
+            .create_index(unique_index(
+                "idempotency_keys",
+                "uq_idempotency_keys",
+                &["user_id", "key"],
+            ))
             .await?;
-        manager.create_index(index("idempotency_keys", "ix_idempotency_keys_created", &["created_at"])).await?;
+        manager
+            .create_index(index(
+                "idempotency_keys",
+                "ix_idempotency_keys_created",
+                &["created_at"],
+            ))
+            .await?;
 
         manager
             .create_table(
                 Table::create()
                     .table(name("workflows"))
-                    .col(ColumnDef::new(name("name")).string_len(64).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(name("name"))
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(text("definition"))
                     .col(uuid_null("created_by"))
                     .col(timestamp(db, "created_at"))
@@ -184,7 +278,13 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(name("events"))
-                    .col(ColumnDef::new(name("seq")).big_integer().not_null().auto_increment().primary_key())
+                    .col(
+                        ColumnDef::new(name("seq"))
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
                     .col(uuid("id"))
                     .col(string("event_type", 64))
                     .col(string("aggregate_type", 32))
@@ -197,11 +297,19 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(unique_index("events", "uq_events_id", &["id"])).await?;
         manager
-            .create_index(index("events", "ix_events_aggregate", &["aggregate_type", "aggregate_id", "seq"]))
+            .create_index(unique_index("events", "uq_events_id", &["id"]))
             .await?;
-        manager.create_index(index("events", "ix_events_type", &["event_type", "seq"])).await?;
+        manager
+            .create_index(index(
+                "events",
+                "ix_events_aggregate",
+                &["aggregate_type", "aggregate_id", "seq"],
+            ))
+            .await?;
+        manager
+            .create_index(index("events", "ix_events_type", &["event_type", "seq"]))
+            .await?;
         Ok(())
     }
 
@@ -217,7 +325,9 @@ impl MigrationTrait for Migration {
             "order_items",
             "orders",
         ] {
-            manager.drop_table(Table::drop().table(name(table)).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(name(table)).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -21,7 +21,7 @@ use crate::identity::service::users;
 use crate::identity::tokens::{hash_secret, random_secret, AccessTokenKeys};
 use crate::mail::Mailer;
 use crate::state::{AppState, Inner};
-use crate::{audit, identity, openapi, ops, web};
+use crate::{audit, catalog, identity, inventory, openapi, ops, orders, reference, web, workflow};
 
 pub struct Server {
     pub state: AppState,
@@ -35,6 +35,7 @@ pub struct Server {
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let db = Db::connect(&settings.database_url, settings.database_max_connections).await?;
     db::migrate(&db).await?;
+    reference::seed_defaults(db.conn()).await?;
     let secret = if settings.jwt_secret.is_empty() {
         stored_secret(&db, "jwt").await?
     } else {
@@ -93,6 +94,11 @@ pub fn router(state: &AppState) -> Router {
     let (api, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(identity::routes::router(state))
         .merge(audit::routes::router())
+        .merge(catalog::routes::router())
+        .merge(inventory::routes::router())
+        .merge(reference::routes::router())
+        .merge(workflow::routes::router())
+        .merge(orders::routes::router())
         .merge(ops::router())
         .split_for_parts();
     openapi::add_standard_errors(&mut doc);
@@ -138,6 +144,10 @@ impl Server {
     ) -> anyhow::Result<()> {
         let grace = Duration::from_secs(self.state.settings.shutdown_grace_secs);
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        let job = tokio::spawn(orders::jobs::run_periodically(
+            self.state.clone(),
+            stopping_rx.clone(),
+        ));
         let serve = axum::serve(
             self.listener,
             self.router
@@ -156,6 +166,7 @@ impl Server {
             result = serve => result.context("server failed")?,
             _ = deadline => tracing::warn!("shutdown grace period over; dropping remaining connections"),
         }
+        job.abort();
         self.state.db.clone().close().await;
         Ok(())
     }

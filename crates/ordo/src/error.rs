@@ -203,6 +203,14 @@ impl IntoResponse for AppError {
 const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("uq_users_email", "users.email", "email"),
     ("uq_users_username", "users.username", "username"),
+    ("uq_orders_number", "orders.number", "number"),
+    ("uq_products_sku", "products.sku", "sku"),
+    ("uq_customers_user", "customers.user_id", "userId"),
+    (
+        "uq_reference_entries_code",
+        "reference_entries.kind, reference_entries.code",
+        "code",
+    ),
 ];
 
 impl From<DbErr> for AppError {

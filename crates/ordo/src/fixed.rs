@@ -17,7 +17,10 @@ const MAX_VALUE: i64 = 1_000_000_000_000;
 
 fn to_units(field: &str, value: Decimal, scale: u32, what: &str) -> Result<i64, FieldError> {
     if value.normalize().scale() > scale {
-        return Err(FieldError::new(field, format!("{what} may have at most {scale} decimal places")));
+        return Err(FieldError::new(
+            field,
+            format!("{what} may have at most {scale} decimal places"),
+        ));
     }
     let scaled = value * Decimal::from(10i64.pow(scale));
     match scaled.trunc().to_i64() {
@@ -71,7 +74,9 @@ pub fn money(units: i64) -> Decimal {
 pub fn line_total(qty_units: i64, price_units: i64) -> i64 {
     let exact = Decimal::new(qty_units, QTY_SCALE) * Decimal::new(price_units, MONEY_SCALE);
     let cents = exact.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    (cents * Decimal::from(10i64.pow(MONEY_SCALE))).to_i64().unwrap_or(i64::MAX)
+    (cents * Decimal::from(10i64.pow(MONEY_SCALE)))
+        .to_i64()
+        .unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -93,7 +98,11 @@ mod tests {
         assert!(positive_qty("q", d("-1")).is_err());
         assert!(positive_qty("q", d("1e15")).is_err());
         assert_eq!(signed_qty("q", d("-2.5")).unwrap(), -2_500);
-        assert_eq!(positive_qty("q", d("1.500")).unwrap(), 1_500, "trailing zeros are not extra places");
+        assert_eq!(
+            positive_qty("q", d("1.500")).unwrap(),
+            1_500,
+            "trailing zeros are not extra places"
+        );
     }
 
     #[test]

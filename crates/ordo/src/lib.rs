@@ -3,16 +3,23 @@
 
 pub mod app;
 pub mod audit;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
+pub mod fixed;
 pub mod http;
 pub mod identity;
+pub mod inventory;
 pub mod mail;
 pub mod openapi;
 pub mod ops;
+pub mod orders;
+pub mod reference;
 pub mod server_secret;
 pub mod state;
 pub mod telemetry;
 pub mod web;
+pub mod workflow;

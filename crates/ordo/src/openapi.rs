@@ -16,6 +16,12 @@ use crate::error::{ErrorBody, ErrorDetail, FieldError};
         (name = "admin", description = "User administration (admins)"),
         (name = "audit", description = "The audit log (admins)"),
         (name = "setup", description = "Creating the first admin"),
+        (name = "orders", description = "Orders, their items, transitions, shipments and assignment"),
+        (name = "customers", description = "Customers"),
+        (name = "products", description = "Products"),
+        (name = "inventory", description = "Stock levels and the stock ledger"),
+        (name = "reference", description = "Reference lists orders are validated against"),
+        (name = "workflows", description = "Order lifecycles"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

@@ -2,7 +2,10 @@
 //! that customer's orders.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -86,12 +89,16 @@ impl CustomerInput {
                 }
             }
             (None, true) => {
-                check.check::<()>(Err(crate::error::FieldError::new("name", "is required")));
+                check.add(crate::error::FieldError::new("name", "is required"));
             }
             (None, false) => {}
         }
         if let Some(email) = &self.email {
-            let parsed = if email.trim().is_empty() { Ok(None) } else { Email::parse("email", email).map(|e| Some(e.into_string())) };
+            let parsed = if email.trim().is_empty() {
+                Ok(None)
+            } else {
+                Email::parse("email", email).map(|e| Some(e.into_string()))
+            };
             if let Some(email) = check.check(parsed) {
                 row.email = Set(email);
             }
@@ -102,12 +109,16 @@ impl CustomerInput {
             }
         }
         if let Some(address) = &self.billing_address {
-            if let Some(v) = check.check(fields::optional_text("billingAddress", Some(address), 500)) {
+            if let Some(v) =
+                check.check(fields::optional_text("billingAddress", Some(address), 500))
+            {
                 row.billing_address = Set(v);
             }
         }
         if let Some(address) = &self.shipping_address {
-            if let Some(v) = check.check(fields::optional_text("shippingAddress", Some(address), 500)) {
+            if let Some(v) =
+                check.check(fields::optional_text("shippingAddress", Some(address), 500))
+            {
                 row.shipping_address = Set(v);
             }
         }
@@ -120,15 +131,27 @@ impl CustomerInput {
 
 /// A linked account must be a live `customer` account.
 async fn check_link<C: ConnectionTrait>(db: &C, user_id: Option<Uuid>) -> AppResult<()> {
-    let Some(user_id) = user_id else { return Ok(()) };
-    let user = users::find_live(db, user_id).await.map_err(|_| AppError::field("userId", "no such user"))?;
+    let Some(user_id) = user_id else {
+        return Ok(());
+    };
+    let user = users::find_live(db, user_id)
+        .await
+        .map_err(|_| AppError::field("userId", "no such user"))?;
     if Role::parse(&user.role) != Some(Role::Customer) {
-        return Err(AppError::field("userId", "must be an account with the customer role"));
+        return Err(AppError::field(
+            "userId",
+            "must be an account with the customer role",
+        ));
     }
     Ok(())
 }
 
-pub async fn list(state: &AppState, search: Option<String>, active: Option<bool>, page: PageRequest) -> AppResult<Page<CustomerView>> {
+pub async fn list(
+    state: &AppState,
+    search: Option<String>,
+    active: Option<bool>,
+    page: PageRequest,
+) -> AppResult<Page<CustomerView>> {
     let mut query = Customer::find();
     if let Some(active) = active {
         query = query.filter(Column::Active.eq(active));
@@ -147,15 +170,29 @@ pub async fn list(state: &AppState, search: Option<String>, active: Option<bool>
 }
 
 pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<customer::Model> {
-    Customer::find_by_id(id).one(db).await?.ok_or(AppError::NotFound("customer"))
+    Customer::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("customer"))
 }
 
 /// The customer record linked to a `customer` account, if any.
-pub async fn of_user<C: ConnectionTrait>(db: &C, user_id: Uuid) -> AppResult<Option<customer::Model>> {
-    Ok(Customer::find().filter(Column::UserId.eq(user_id)).one(db).await?)
+pub async fn of_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> AppResult<Option<customer::Model>> {
+    Ok(Customer::find()
+        .filter(Column::UserId.eq(user_id))
+        .one(db)
+        .await?)
 }
 
-pub async fn create(state: &AppState, actor: &AuthUser, input: CustomerInput, ctx: &RequestContext) -> AppResult<CustomerView> {
+pub async fn create(
+    state: &AppState,
+    actor: &AuthUser,
+    input: CustomerInput,
+    ctx: &RequestContext,
+) -> AppResult<CustomerView> {
     let now = Utc::now();
     let mut row = customer::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -173,13 +210,20 @@ pub async fn create(state: &AppState, actor: &AuthUser, input: CustomerInput, ct
     let txn = state.db.begin_write().await?;
     check_link(&*txn, input.user_id.flatten()).await?;
     let created = row.insert(&*txn).await?;
-    let entry = AuditEntry::new("customer.created", "customer", created.id).with_details(json!({ "after": snapshot(&created) }));
+    let entry = AuditEntry::new("customer.created", "customer", created.id)
+        .with_details(json!({ "after": snapshot(&created) }));
     record_change(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(created.into())
 }
 
-pub async fn update(state: &AppState, actor: &AuthUser, id: Uuid, input: CustomerInput, ctx: &RequestContext) -> AppResult<CustomerView> {
+pub async fn update(
+    state: &AppState,
+    actor: &AuthUser,
+    id: Uuid,
+    input: CustomerInput,
+    ctx: &RequestContext,
+) -> AppResult<CustomerView> {
     let txn = state.db.begin_write().await?;
     let before = find(&*txn, id).await?;
     let mut row: customer::ActiveModel = before.clone().into();
@@ -198,15 +242,24 @@ pub async fn update(state: &AppState, actor: &AuthUser, id: Uuid, input: Custome
 }
 
 /// Deletes a customer without orders; one with orders must be deactivated instead.
-pub async fn delete(state: &AppState, actor: &AuthUser, id: Uuid, ctx: &RequestContext) -> AppResult<()> {
+pub async fn delete(
+    state: &AppState,
+    actor: &AuthUser,
+    id: Uuid,
+    ctx: &RequestContext,
+) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
     let before = find(&*txn, id).await?;
     let has_orders = crate::orders::store::customer_has_orders(&*txn, id).await?;
     if has_orders {
-        return Err(AppError::state_conflict("CUSTOMER_IN_USE", "The customer has orders; deactivate it instead"));
+        return Err(AppError::state_conflict(
+            "CUSTOMER_IN_USE",
+            "The customer has orders; deactivate it instead",
+        ));
     }
     Customer::delete_by_id(id).exec(&*txn).await?;
-    let entry = AuditEntry::new("customer.deleted", "customer", id).with_details(json!({ "before": snapshot(&before) }));
+    let entry = AuditEntry::new("customer.deleted", "customer", id)
+        .with_details(json!({ "before": snapshot(&before) }));
     record_change(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -93,17 +96,27 @@ pub fn parse_currency(field: &str, raw: &str) -> Result<String, FieldError> {
     if code.len() == 3 && code.chars().all(|c| c.is_ascii_alphabetic()) {
         Ok(code)
     } else {
-        Err(FieldError::new(field, "must be a three-letter currency code"))
+        Err(FieldError::new(
+            field,
+            "must be a three-letter currency code",
+        ))
     }
 }
 
 fn parse_sku(raw: &str) -> Result<String, FieldError> {
     let sku = raw.trim();
-    let ok = !sku.is_empty() && sku.len() <= 64 && sku.chars().all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c));
+    let ok = !sku.is_empty()
+        && sku.len() <= 64
+        && sku
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c));
     if ok {
         Ok(sku.to_string())
     } else {
-        Err(FieldError::new("sku", "must be 1-64 letters, digits, '.', '_', '/' or '-'"))
+        Err(FieldError::new(
+            "sku",
+            "must be 1-64 letters, digits, '.', '_', '/' or '-'",
+        ))
     }
 }
 
@@ -112,7 +125,7 @@ impl ProductInput {
         let mut check = Checker::default();
         let required = |check: &mut Checker, field: &str, present: bool| {
             if creating && !present {
-                check.check::<()>(Err(FieldError::new(field, "is required")));
+                check.add(FieldError::new(field, "is required"));
             }
         };
         required(&mut check, "sku", self.sku.is_some());
@@ -122,22 +135,44 @@ impl ProductInput {
         if let Some(v) = self.sku.as_deref().and_then(|s| check.check(parse_sku(s))) {
             row.sku = Set(v);
         }
-        if let Some(v) = self.name.as_deref().and_then(|s| check.check(fields::required_text("name", s, 200))) {
+        if let Some(v) = self
+            .name
+            .as_deref()
+            .and_then(|s| check.check(fields::required_text("name", s, 200)))
+        {
             row.name = Set(v);
         }
-        if let Some(v) = self.description.as_deref().and_then(|s| check.check(fields::optional_text("description", Some(s), 2000))) {
+        if let Some(v) = self
+            .description
+            .as_deref()
+            .and_then(|s| check.check(fields::optional_text("description", Some(s), 2000)))
+        {
             row.description = Set(v);
         }
-        if let Some(v) = self.unit.as_deref().and_then(|s| check.check(fields::required_text("unit", s, 16))) {
+        if let Some(v) = self
+            .unit
+            .as_deref()
+            .and_then(|s| check.check(fields::required_text("unit", s, 16)))
+        {
             row.unit = Set(v);
         }
-        if let Some(v) = self.price.and_then(|p| check.check(fixed::non_negative_money("price", p))) {
+        if let Some(v) = self
+            .price
+            .and_then(|p| check.check(fixed::non_negative_money("price", p)))
+        {
             row.price = Set(v);
         }
-        if let Some(v) = self.currency.as_deref().and_then(|c| check.check(parse_currency("currency", c))) {
+        if let Some(v) = self
+            .currency
+            .as_deref()
+            .and_then(|c| check.check(parse_currency("currency", c)))
+        {
             row.currency = Set(v);
         }
-        if let Some(v) = self.reorder_level.and_then(|q| check.check(fixed::non_negative_qty("reorderLevel", q))) {
+        if let Some(v) = self
+            .reorder_level
+            .and_then(|q| check.check(fixed::non_negative_qty("reorderLevel", q)))
+        {
             row.reorder_level = Set(v);
         }
         if let Some(active) = self.active {
@@ -146,7 +181,10 @@ impl ProductInput {
         let initial = match (self.initial_stock, creating) {
             (Some(q), true) => check.check(fixed::non_negative_qty("initialStock", q)),
             (Some(_), false) => {
-                check.check::<()>(Err(FieldError::new("initialStock", "only on create; adjust stock through the inventory")));
+                check.add(FieldError::new(
+                    "initialStock",
+                    "only on create; adjust stock through the inventory",
+                ));
                 None
             }
             (None, _) => None,
@@ -162,24 +200,45 @@ pub struct ProductFilter {
     pub active: Option<bool>,
 }
 
-pub async fn list(state: &AppState, filter: ProductFilter, page: PageRequest) -> AppResult<Page<ProductView>> {
+pub async fn list(
+    state: &AppState,
+    filter: ProductFilter,
+    page: PageRequest,
+) -> AppResult<Page<ProductView>> {
     let mut query = Product::find();
     if let Some(active) = filter.active {
         query = query.filter(Column::Active.eq(active));
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let pattern = like_pattern(search);
-        query = query.filter(Condition::any().add(lower_like(Column::Sku, &pattern)).add(lower_like(Column::Name, &pattern)));
+        query = query.filter(
+            Condition::any()
+                .add(lower_like(Column::Sku, &pattern))
+                .add(lower_like(Column::Name, &pattern)),
+        );
     }
     let query = query.order_by_asc(Column::Sku);
     Ok(fetch_page(state.db.conn(), query, page).await?)
 }
 
 pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<product::Model> {
-    Product::find_by_id(id).one(db).await?.ok_or(AppError::NotFound("product"))
+    Product::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("product"))
 }
 
-pub async fn create(state: &AppState, actor: &AuthUser, input: ProductInput, ctx: &RequestContext) -> AppResult<ProductView> {
+pub async fn create(
+    state: &AppState,
+    actor: &AuthUser,
+    input: ProductInput,
+    ctx: &RequestContext,
+) -> AppResult<ProductView> {
     let now = Utc::now();
     let mut row = product::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -199,17 +258,28 @@ pub async fn create(state: &AppState, actor: &AuthUser, input: ProductInput, ctx
     let created = row.insert(&*txn).await?;
     ledger::open_level(&*txn, created.id).await?;
     if let Some(qty) = initial.filter(|q| *q > 0) {
-        let movement = MovementContext { actor: Some(actor.id), order_id: None, reason: Some("initial stock") };
+        let movement = MovementContext {
+            actor: Some(actor.id),
+            order_id: None,
+            reason: Some("initial stock"),
+        };
         ledger::adjust(&*txn, created.id, qty, MovementKind::Receipt, &movement).await?;
     }
-    let entry = AuditEntry::new("product.created", "product", created.id)
-        .with_details(json!({ "after": snapshot(&created), "initialStock": initial.map(fixed::qty) }));
+    let entry = AuditEntry::new("product.created", "product", created.id).with_details(
+        json!({ "after": snapshot(&created), "initialStock": initial.map(fixed::qty) }),
+    );
     record_change(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(created.into())
 }
 
-pub async fn update(state: &AppState, actor: &AuthUser, id: Uuid, input: ProductInput, ctx: &RequestContext) -> AppResult<ProductView> {
+pub async fn update(
+    state: &AppState,
+    actor: &AuthUser,
+    id: Uuid,
+    input: ProductInput,
+    ctx: &RequestContext,
+) -> AppResult<ProductView> {
     let txn = state.db.begin_write().await?;
     let before = find(&*txn, id).await?;
     let mut row: product::ActiveModel = before.clone().into();
@@ -224,14 +294,23 @@ pub async fn update(state: &AppState, actor: &AuthUser, id: Uuid, input: Product
 }
 
 /// Deletes a product that no order refers to; others must be deactivated.
-pub async fn delete(state: &AppState, actor: &AuthUser, id: Uuid, ctx: &RequestContext) -> AppResult<()> {
+pub async fn delete(
+    state: &AppState,
+    actor: &AuthUser,
+    id: Uuid,
+    ctx: &RequestContext,
+) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
     let before = find(&*txn, id).await?;
     if crate::orders::store::product_is_ordered(&*txn, id).await? {
-        return Err(AppError::state_conflict("PRODUCT_IN_USE", "Orders refer to this product; deactivate it instead"));
+        return Err(AppError::state_conflict(
+            "PRODUCT_IN_USE",
+            "Orders refer to this product; deactivate it instead",
+        ));
     }
     Product::delete_by_id(id).exec(&*txn).await?;
-    let entry = AuditEntry::new("product.deleted", "product", id).with_details(json!({ "before": snapshot(&before) }));
+    let entry = AuditEntry::new("product.deleted", "product", id)
+        .with_details(json!({ "before": snapshot(&before) }));
     record_change(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())

@@ -48,6 +48,15 @@ pub async fn record_change<C: ConnectionTrait>(
     entry: AuditEntry,
 ) -> Result<(), DbErr> {
     let aggregate_id = entry.entity_id.clone().unwrap_or_default();
-    append(db, actor, ctx, entry.action, entry.entity_type, &aggregate_id, &entry.details).await?;
+    append(
+        db,
+        actor,
+        ctx,
+        entry.action,
+        entry.entity_type,
+        &aggregate_id,
+        &entry.details,
+    )
+    .await?;
     audit::record(db, actor, ctx, entry).await
 }

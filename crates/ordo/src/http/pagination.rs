@@ -118,12 +118,18 @@ where
 /// A LIKE pattern matching `search` anywhere, with LIKE wildcards escaped so `50%` means those
 /// characters; pair it with [`lower_like`].
 pub fn like_pattern(search: &str) -> String {
-    let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = search
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{}%", escaped.to_lowercase())
 }
 
 /// `LOWER(column) LIKE pattern ESCAPE '\'`, the same on every backend.
-pub fn lower_like<C: sea_orm::ColumnTrait>(column: C, pattern: &str) -> sea_orm::sea_query::SimpleExpr {
+pub fn lower_like<C: sea_orm::ColumnTrait>(
+    column: C,
+    pattern: &str,
+) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::{Expr, Func, LikeExpr};
     Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern).escape('\\'))
 }

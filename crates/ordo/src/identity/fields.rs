@@ -134,6 +134,16 @@ impl Checker {
         }
     }
 
+    /// Records an error found without a parse step.
+    pub fn add(&mut self, error: FieldError) {
+        self.errors.push(error);
+    }
+
+    /// Whether a field already has an error (so it is reported once).
+    pub fn has_error_for(&self, field: &str) -> bool {
+        self.errors.iter().any(|e| e.field == field)
+    }
+
     pub fn finish(self) -> Result<(), crate::error::AppError> {
         if self.errors.is_empty() {
             Ok(())

@@ -16,6 +16,26 @@ pub enum Permission {
     ManageUsers,
     /// Read the audit log.
     ViewAuditLog,
+    ViewCustomers,
+    ManageCustomers,
+    ViewProducts,
+    ManageProducts,
+    ViewInventory,
+    AdjustInventory,
+    ViewReference,
+    ManageReference,
+    ViewWorkflows,
+    ManageWorkflows,
+    /// Place orders (customers for themselves).
+    CreateOrders,
+    /// Read orders; which ones is decided by the order's relation to the caller.
+    ViewOrders,
+    /// Edit, fill and move orders, as far as the workflow and ownership allow.
+    WorkOrders,
+    AssignOrders,
+    ShipOrders,
+    /// Run background jobs now.
+    RunJobs,
 }
 
 const TABLE: &[(Permission, &[Role])] = &[
@@ -26,6 +46,28 @@ const TABLE: &[(Permission, &[Role])] = &[
     (Permission::ViewUsers, &[Admin]),
     (Permission::ManageUsers, &[Admin]),
     (Permission::ViewAuditLog, &[Admin]),
+    (Permission::ViewCustomers, &[Admin, Manager, Staff]),
+    (Permission::ManageCustomers, &[Admin, Manager]),
+    (Permission::ViewProducts, &[Admin, Manager, Staff, Customer]),
+    (Permission::ManageProducts, &[Admin, Manager]),
+    (Permission::ViewInventory, &[Admin, Manager, Staff]),
+    (Permission::AdjustInventory, &[Admin, Manager]),
+    (
+        Permission::ViewReference,
+        &[Admin, Manager, Staff, Customer],
+    ),
+    (Permission::ManageReference, &[Admin]),
+    (
+        Permission::ViewWorkflows,
+        &[Admin, Manager, Staff, Customer],
+    ),
+    (Permission::ManageWorkflows, &[Admin]),
+    (Permission::CreateOrders, &[Admin, Manager, Staff, Customer]),
+    (Permission::ViewOrders, &[Admin, Manager, Staff, Customer]),
+    (Permission::WorkOrders, &[Admin, Manager, Staff, Customer]),
+    (Permission::AssignOrders, &[Admin, Manager]),
+    (Permission::ShipOrders, &[Admin, Manager]),
+    (Permission::RunJobs, &[Admin]),
 ];
 
 pub fn allows(role: Role, permission: Permission) -> bool {
@@ -40,11 +82,28 @@ mod tests {
 
     #[test]
     fn every_permission_is_in_the_table_once() {
+        use Permission::*;
         let all = [
-            Permission::ManageOwnProfile,
-            Permission::ViewUsers,
-            Permission::ManageUsers,
-            Permission::ViewAuditLog,
+            ManageOwnProfile,
+            ViewUsers,
+            ManageUsers,
+            ViewAuditLog,
+            ViewCustomers,
+            ManageCustomers,
+            ViewProducts,
+            ManageProducts,
+            ViewInventory,
+            AdjustInventory,
+            ViewReference,
+            ManageReference,
+            ViewWorkflows,
+            ManageWorkflows,
+            CreateOrders,
+            ViewOrders,
+            WorkOrders,
+            AssignOrders,
+            ShipOrders,
+            RunJobs,
         ];
         for permission in all {
             assert_eq!(

@@ -23,6 +23,12 @@ pub mod level {
         Product,
     }
 
+    impl Related<crate::catalog::entity::product::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Product.def()
+        }
+    }
+
     impl ActiveModelBehavior for ActiveModel {}
 }
 

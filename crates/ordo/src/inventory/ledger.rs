@@ -41,20 +41,31 @@ pub struct MovementContext<'a> {
 
 /// Creates the (empty) level row of a new product.
 pub async fn open_level<C: ConnectionTrait>(db: &C, product_id: Uuid) -> AppResult<()> {
-    level::ActiveModel { product_id: Set(product_id), on_hand: Set(0), reserved: Set(0), updated_at: Set(Utc::now()) }
-        .insert(db)
-        .await?;
+    level::ActiveModel {
+        product_id: Set(product_id),
+        on_hand: Set(0),
+        reserved: Set(0),
+        updated_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
     Ok(())
 }
 
 pub async fn level_of<C: ConnectionTrait>(db: &C, product_id: Uuid) -> AppResult<level::Model> {
-    level::Entity::find_by_id(product_id).one(db).await?.ok_or(AppError::NotFound("product"))
+    level::Entity::find_by_id(product_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("product"))
 }
 
 fn insufficient(sku: &str, product_id: Uuid, available: i64) -> AppError {
     AppError::state_conflict(
         "INSUFFICIENT_STOCK",
-        format!("Not enough stock of {sku} ({product_id}): {} available", fixed::qty(available)),
+        format!(
+            "Not enough stock of {sku} ({product_id}): {} available",
+            fixed::qty(available)
+        ),
     )
 }
 
@@ -74,11 +85,14 @@ async fn apply<C: ConnectionTrait>(
     let reserved = Expr::col(level::Column::Reserved);
     let updated = level::Entity::update_many()
         .col_expr(level::Column::OnHand, on_hand.clone().add(on_hand_delta))
-        .col_expr(level::Column::Reserved, reserved.clone().add(reserved_delta))
+        .col_expr(
+            level::Column::Reserved,
+            reserved.clone().add(reserved_delta),
+        )
         .col_expr(level::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(level::Column::ProductId.eq(product_id))
-        .filter(reserved.clone().add(reserved_delta).gte(0))
-        .filter(on_hand.add(on_hand_delta).sub(reserved.add(reserved_delta)).gte(0))
+        .filter(Expr::expr(reserved.clone().add(reserved_delta)).gte(0))
+        .filter(Expr::expr(on_hand.add(on_hand_delta).sub(reserved.add(reserved_delta))).gte(0))
         .exec(db)
         .await?
         .rows_affected;
@@ -104,22 +118,41 @@ async fn apply<C: ConnectionTrait>(
 }
 
 /// Sets stock aside for an order; 409 naming the product and what is available when short.
-pub async fn reserve<C: ConnectionTrait>(db: &C, product_id: Uuid, sku: &str, qty: i64, ctx: &MovementContext<'_>) -> AppResult<()> {
+pub async fn reserve<C: ConnectionTrait>(
+    db: &C,
+    product_id: Uuid,
+    sku: &str,
+    qty: i64,
+    ctx: &MovementContext<'_>,
+) -> AppResult<()> {
     match apply(db, product_id, 0, qty, MovementKind::Reservation, qty, ctx).await? {
         Some(_) => Ok(()),
         None => {
             let level = level_of(db, product_id).await?;
-            Err(insufficient(sku, product_id, level.on_hand - level.reserved))
+            Err(insufficient(
+                sku,
+                product_id,
+                level.on_hand - level.reserved,
+            ))
         }
     }
 }
 
 /// Returns reserved stock to the available pool.
-pub async fn release<C: ConnectionTrait>(db: &C, product_id: Uuid, qty: i64, ctx: &MovementContext<'_>) -> AppResult<()> {
+pub async fn release<C: ConnectionTrait>(
+    db: &C,
+    product_id: Uuid,
+    qty: i64,
+    ctx: &MovementContext<'_>,
+) -> AppResult<()> {
     apply(db, product_id, 0, -qty, MovementKind::Release, -qty, ctx)
         .await?
         .map(|_| ())
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("release of {qty} exceeds the reservation of {product_id}")))
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "release of {qty} exceeds the reservation of {product_id}"
+            ))
+        })
 }
 
 /// Stock leaves the warehouse: from the reservation when `reserved`, else from available stock.
@@ -132,11 +165,25 @@ pub async fn ship<C: ConnectionTrait>(
     ctx: &MovementContext<'_>,
 ) -> AppResult<()> {
     let reserved_delta = if reserved { -qty } else { 0 };
-    match apply(db, product_id, -qty, reserved_delta, MovementKind::Shipment, -qty, ctx).await? {
+    match apply(
+        db,
+        product_id,
+        -qty,
+        reserved_delta,
+        MovementKind::Shipment,
+        -qty,
+        ctx,
+    )
+    .await?
+    {
         Some(_) => Ok(()),
         None => {
             let level = level_of(db, product_id).await?;
-            Err(insufficient(sku, product_id, level.on_hand - level.reserved))
+            Err(insufficient(
+                sku,
+                product_id,
+                level.on_hand - level.reserved,
+            ))
         }
     }
 }

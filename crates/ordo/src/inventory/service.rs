@@ -2,7 +2,10 @@
 
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait, Select,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -71,7 +74,13 @@ impl From<StockRow> for StockView {
 fn stock_query() -> Select<product::Entity> {
     product::Entity::find()
         .select_only()
-        .columns([product::Column::Id, product::Column::Sku, product::Column::Name, product::Column::Unit, product::Column::ReorderLevel])
+        .columns([
+            product::Column::Id,
+            product::Column::Sku,
+            product::Column::Name,
+            product::Column::Unit,
+            product::Column::ReorderLevel,
+        ])
         .column(level::Column::OnHand)
         .column(level::Column::Reserved)
         .join(sea_orm::JoinType::InnerJoin, product::Relation::Level.def())
@@ -83,22 +92,50 @@ pub struct StockFilter {
     pub low_stock: Option<bool>,
 }
 
-pub async fn list(state: &AppState, filter: StockFilter, page: PageRequest) -> AppResult<Page<StockView>> {
+pub async fn list(
+    state: &AppState,
+    filter: StockFilter,
+    page: PageRequest,
+) -> AppResult<Page<StockView>> {
     let mut query = stock_query();
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let pattern = like_pattern(search);
-        query = query.filter(Condition::any().add(lower_like(product::Column::Sku, &pattern)).add(lower_like(product::Column::Name, &pattern)));
+        query = query.filter(
+            Condition::any()
+                .add(lower_like(product::Column::Sku, &pattern))
+                .add(lower_like(product::Column::Name, &pattern)),
+        );
     }
     if let Some(low) = filter.low_stock {
-        let available = Expr::col((level::Entity, level::Column::OnHand)).sub(Expr::col((level::Entity, level::Column::Reserved)));
+        let available = Expr::col((level::Entity, level::Column::OnHand))
+            .sub(Expr::col((level::Entity, level::Column::Reserved)));
         let reorder = Expr::col((product::Entity, product::Column::ReorderLevel));
-        query = query.filter(if low { available.lte(reorder) } else { available.gt(reorder) });
+        let available = Expr::expr(available);
+        query = query.filter(if low {
+            available.lte(reorder)
+        } else {
+            available.gt(reorder)
+        });
     }
     let query = query.order_by_asc(product::Column::Sku);
     let db = state.db.conn();
     let total = sea_orm::PaginatorTrait::count(query.clone(), db).await?;
-    let rows = query.offset(page.offset()).limit(page.limit).into_model::<StockRow>().all(db).await?;
-    Ok(Page::new(rows.into_iter().map(StockView::from).collect(), total, page))
+    let rows = query
+        .offset(page.offset())
+        .limit(page.limit)
+        .into_model::<StockRow>()
+        .all(db)
+        .await?;
+    Ok(Page::new(
+        rows.into_iter().map(StockView::from).collect(),
+        total,
+        page,
+    ))
 }
 
 pub async fn get(state: &AppState, product_id: Uuid) -> AppResult<StockView> {
@@ -130,25 +167,42 @@ pub enum AdjustmentKind {
     Adjustment,
 }
 
-pub async fn adjust(state: &AppState, actor: &AuthUser, product_id: Uuid, req: StockAdjustment, ctx: &RequestContext) -> AppResult<StockView> {
+pub async fn adjust(
+    state: &AppState,
+    actor: &AuthUser,
+    product_id: Uuid,
+    req: StockAdjustment,
+    ctx: &RequestContext,
+) -> AppResult<StockView> {
     let mut check = crate::identity::fields::Checker::default();
     let change = check.check(fixed::signed_qty("change", req.change));
-    let reason = check.check(crate::identity::fields::required_text("reason", &req.reason, 500));
+    let reason = check.check(crate::identity::fields::required_text(
+        "reason",
+        &req.reason,
+        500,
+    ));
     let kind = match req.kind.unwrap_or(AdjustmentKind::Adjustment) {
         AdjustmentKind::Receipt => MovementKind::Receipt,
         AdjustmentKind::Adjustment => MovementKind::Adjustment,
     };
     if kind == MovementKind::Receipt && change.is_some_and(|c| c <= 0) {
-        check.check::<()>(Err(crate::error::FieldError::new("change", "a receipt must be positive")));
+        check.add(crate::error::FieldError::new(
+            "change",
+            "a receipt must be positive",
+        ));
     }
     if change == Some(0) {
-        check.check::<()>(Err(crate::error::FieldError::new("change", "must not be zero")));
+        check.add(crate::error::FieldError::new("change", "must not be zero"));
     }
     check.finish()?;
     let (change, reason) = (change.expect("checked"), reason.expect("checked"));
     let txn = state.db.begin_write().await?;
     let product = products::find(&*txn, product_id).await?;
-    let movement = MovementContext { actor: Some(actor.id), order_id: None, reason: Some(&reason) };
+    let movement = MovementContext {
+        actor: Some(actor.id),
+        order_id: None,
+        reason: Some(&reason),
+    };
     let after = ledger::adjust(&*txn, product_id, change, kind, &movement).await?;
     let entry = AuditEntry::new("inventory.adjusted", "product", product_id).with_details(json!({
         "sku": product.sku, "kind": kind.as_str(), "change": fixed::qty(change), "reason": reason,
@@ -194,7 +248,11 @@ impl From<movement::Model> for MovementView {
     }
 }
 
-pub async fn movements(state: &AppState, product_id: Uuid, page: PageRequest) -> AppResult<Page<MovementView>> {
+pub async fn movements(
+    state: &AppState,
+    product_id: Uuid,
+    page: PageRequest,
+) -> AppResult<Page<MovementView>> {
     products::find(state.db.conn(), product_id).await?;
     let query = movement::Entity::find()
         .filter(movement::Column::ProductId.eq(product_id))
@@ -202,4 +260,3 @@ pub async fn movements(state: &AppState, product_id: Uuid, page: PageRequest) ->
         .order_by_desc(movement::Column::Id);
     Ok(fetch_page(state.db.conn(), query, page).await?)
 }
-

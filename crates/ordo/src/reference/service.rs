@@ -1,6 +1,9 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -27,7 +30,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [Kind::Priority, Kind::Destination, Kind::Material, Kind::Party, Kind::Mill, Kind::Carrier];
+    pub const ALL: [Kind; 6] = [
+        Kind::Priority,
+        Kind::Destination,
+        Kind::Material,
+        Kind::Party,
+        Kind::Mill,
+        Kind::Carrier,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,7 +62,12 @@ impl Kind {
 
     fn defaults(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Kind::Priority => &[("1", "Critical: dispatch first"), ("2", "High"), ("3", "Normal"), ("4", "Low")],
+            Kind::Priority => &[
+                ("1", "Critical: dispatch first"),
+                ("2", "High"),
+                ("3", "Normal"),
+                ("4", "Low"),
+            ],
             Kind::Destination => &[
                 ("MUMBAI", "Mumbai port yard"),
                 ("CHENNAI", "Chennai stockyard"),
@@ -125,7 +140,12 @@ impl From<entity::Model> for EntryView {
 /// Fills each empty list with sensible defaults; safe to run at every start and on many instances.
 pub async fn seed_defaults<C: ConnectionTrait>(db: &C) -> Result<(), sea_orm::DbErr> {
     for kind in Kind::ALL {
-        if Entry::find().filter(Column::Kind.eq(kind.as_str())).count(db).await? > 0 {
+        if Entry::find()
+            .filter(Column::Kind.eq(kind.as_str()))
+            .count(db)
+            .await?
+            > 0
+        {
             continue;
         }
         for (rank, (code, description)) in kind.defaults().iter().enumerate() {
@@ -150,18 +170,31 @@ pub async fn seed_defaults<C: ConnectionTrait>(db: &C) -> Result<(), sea_orm::Db
     Ok(())
 }
 
-pub async fn list(state: &AppState, kind: Kind, include_inactive: bool) -> AppResult<Vec<EntryView>> {
+pub async fn list(
+    state: &AppState,
+    kind: Kind,
+    include_inactive: bool,
+) -> AppResult<Vec<EntryView>> {
     let mut query = Entry::find().filter(Column::Kind.eq(kind.as_str()));
     if !include_inactive {
         query = query.filter(Column::Active.eq(true));
     }
-    let rows = query.order_by_asc(Column::Rank).order_by_asc(Column::Code).all(state.db.conn()).await?;
+    let rows = query
+        .order_by_asc(Column::Rank)
+        .order_by_asc(Column::Code)
+        .all(state.db.conn())
+        .await?;
     Ok(rows.into_iter().map(EntryView::from).collect())
 }
 
 /// Checks that `code` is an active entry of `kind` and marks it used; `field` names the request
 /// field in the error.
-pub async fn ensure_active<C: ConnectionTrait>(db: &C, kind: Kind, code: &str, field: &str) -> Result<(), AppError> {
+pub async fn ensure_active<C: ConnectionTrait>(
+    db: &C,
+    kind: Kind,
+    code: &str,
+    field: &str,
+) -> Result<(), AppError> {
     let entry = Entry::find()
         .filter(Column::Kind.eq(kind.as_str()))
         .filter(Column::Code.eq(code))
@@ -178,8 +211,14 @@ pub async fn ensure_active<C: ConnectionTrait>(db: &C, kind: Kind, code: &str, f
             }
             Ok(())
         }
-        Some(_) => Err(AppError::field(field, format!("{code} is no longer an active {}", kind.as_str()))),
-        None => Err(AppError::field(field, format!("{code} is not a known {}", kind.as_str()))),
+        Some(_) => Err(AppError::field(
+            field,
+            format!("{code} is no longer an active {}", kind.as_str()),
+        )),
+        None => Err(AppError::field(
+            field,
+            format!("{code} is not a known {}", kind.as_str()),
+        )),
     }
 }
 
@@ -199,11 +238,21 @@ pub struct EntryInput {
 fn parse_code(kind: Kind, raw: &str) -> Result<String, FieldError> {
     let code = raw.trim().to_uppercase();
     if kind == Kind::Priority && !matches!(code.as_str(), "1" | "2" | "3" | "4") {
-        return Err(FieldError::new("code", "a priority is a number from 1 to 4"));
+        return Err(FieldError::new(
+            "code",
+            "a priority is a number from 1 to 4",
+        ));
     }
-    let ok = !code.is_empty() && code.len() <= 64 && code.chars().all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c));
+    let ok = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c));
     if !ok {
-        return Err(FieldError::new("code", "must be 1-64 letters, digits, '.', '_', '/' or '-'"));
+        return Err(FieldError::new(
+            "code",
+            "must be 1-64 letters, digits, '.', '_', '/' or '-'",
+        ));
     }
     Ok(code)
 }
@@ -212,7 +261,13 @@ fn snapshot(e: &entity::Model) -> serde_json::Value {
     json!({ "kind": e.kind, "code": e.code, "description": e.description, "rank": e.rank, "active": e.active })
 }
 
-pub async fn create(state: &AppState, actor: &AuthUser, kind: Kind, input: EntryInput, ctx: &RequestContext) -> AppResult<EntryView> {
+pub async fn create(
+    state: &AppState,
+    actor: &AuthUser,
+    kind: Kind,
+    input: EntryInput,
+    ctx: &RequestContext,
+) -> AppResult<EntryView> {
     let mut check = Checker::default();
     let code = match &input.code {
         Some(c) => check.check(parse_code(kind, c)),
@@ -224,10 +279,20 @@ pub async fn create(state: &AppState, actor: &AuthUser, kind: Kind, input: Entry
     };
     check.finish()?;
     let code = code.expect("checked");
-    let rank = input.rank.unwrap_or_else(|| if kind == Kind::Priority { code.parse().unwrap_or(0) } else { 1000 });
+    let rank = input.rank.unwrap_or_else(|| {
+        if kind == Kind::Priority {
+            code.parse().unwrap_or(0)
+        } else {
+            1000
+        }
+    });
     let now = Utc::now();
     let txn = state.db.begin_write().await?;
-    let exists = Entry::find().filter(Column::Kind.eq(kind.as_str())).filter(Column::Code.eq(code.clone())).count(&*txn).await?;
+    let exists = Entry::find()
+        .filter(Column::Kind.eq(kind.as_str()))
+        .filter(Column::Code.eq(code.clone()))
+        .count(&*txn)
+        .await?;
     if exists > 0 {
         return Err(AppError::conflict("code", format!("{code} already exists")));
     }
@@ -244,7 +309,8 @@ pub async fn create(state: &AppState, actor: &AuthUser, kind: Kind, input: Entry
     }
     .insert(&*txn)
     .await?;
-    let entry = AuditEntry::new("reference.created", "reference", created.id).with_details(json!({ "after": snapshot(&created) }));
+    let entry = AuditEntry::new("reference.created", "reference", created.id)
+        .with_details(json!({ "after": snapshot(&created) }));
     record_change(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(created.into())
@@ -258,11 +324,24 @@ async fn find<C: ConnectionTrait>(db: &C, kind: Kind, id: Uuid) -> AppResult<ent
         .ok_or(AppError::NotFound("reference entry"))
 }
 
-pub async fn update(state: &AppState, actor: &AuthUser, kind: Kind, id: Uuid, input: EntryInput, ctx: &RequestContext) -> AppResult<EntryView> {
+pub async fn update(
+    state: &AppState,
+    actor: &AuthUser,
+    kind: Kind,
+    id: Uuid,
+    input: EntryInput,
+    ctx: &RequestContext,
+) -> AppResult<EntryView> {
     let mut check = Checker::default();
-    let description = input.description.as_deref().and_then(|d| check.check(fields::required_text("description", d, 500)));
+    let description = input
+        .description
+        .as_deref()
+        .and_then(|d| check.check(fields::required_text("description", d, 500)));
     if input.code.is_some() {
-        check.check::<()>(Err(FieldError::new("code", "cannot change; create a new entry and deactivate this one")));
+        check.add(FieldError::new(
+            "code",
+            "cannot change; create a new entry and deactivate this one",
+        ));
     }
     check.finish()?;
     let txn = state.db.begin_write().await?;
@@ -287,7 +366,13 @@ pub async fn update(state: &AppState, actor: &AuthUser, kind: Kind, id: Uuid, in
 }
 
 /// Deletes an unused entry (None); an entry that orders used is deactivated instead (Some).
-pub async fn delete(state: &AppState, actor: &AuthUser, kind: Kind, id: Uuid, ctx: &RequestContext) -> AppResult<Option<EntryView>> {
+pub async fn delete(
+    state: &AppState,
+    actor: &AuthUser,
+    kind: Kind,
+    id: Uuid,
+    ctx: &RequestContext,
+) -> AppResult<Option<EntryView>> {
     let txn = state.db.begin_write().await?;
     let before = find(&*txn, kind, id).await?;
     let result = if before.used {
@@ -301,7 +386,8 @@ pub async fn delete(state: &AppState, actor: &AuthUser, kind: Kind, id: Uuid, ct
         Some(after.into())
     } else {
         Entry::delete_by_id(id).exec(&*txn).await?;
-        let entry = AuditEntry::new("reference.deleted", "reference", id).with_details(json!({ "before": snapshot(&before) }));
+        let entry = AuditEntry::new("reference.deleted", "reference", id)
+            .with_details(json!({ "before": snapshot(&before) }));
         record_change(&*txn, Some(actor.id), ctx, entry).await?;
         None
     };

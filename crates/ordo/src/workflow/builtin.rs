@@ -4,7 +4,11 @@ use super::definition::{Effect, OrderField, StateDef, Timer, Transition, Workflo
 use crate::identity::role::Role::{self, *};
 
 fn state(name: &str, label: &str, terminal: bool) -> StateDef {
-    StateDef { name: name.into(), label: label.into(), terminal }
+    StateDef {
+        name: name.into(),
+        label: label.into(),
+        terminal,
+    }
 }
 
 fn transition(name: &str, from: &[&str], to: &str, roles: &[Role]) -> Transition {
@@ -38,25 +42,40 @@ pub fn standard() -> Workflow {
             state("cancelled", "Cancelled", true),
         ],
         transitions: vec![
-            Transition { system: true, ..transition("process", &["pending"], "processing", &[Admin, Manager]) },
+            Transition {
+                system: true,
+                ..transition("process", &["pending"], "processing", &[Admin, Manager])
+            },
             Transition {
                 required_fields: vec![OrderField::TrackingNumber],
                 effects: vec![Effect::ShipStock],
                 ..transition("ship", &["processing"], "shipped", &[Admin, Manager])
             },
-            Transition { effects: vec![Effect::StampCompleted], ..transition("deliver", &["shipped"], "delivered", &[Admin, Manager]) },
+            Transition {
+                effects: vec![Effect::StampCompleted],
+                ..transition("deliver", &["shipped"], "delivered", &[Admin, Manager])
+            },
             Transition {
                 owner_roles: vec![Customer],
                 owner_window: true,
                 required_fields: vec![OrderField::CancelReason],
                 effects: vec![Effect::ReleaseStock],
-                ..transition("cancel", &["pending", "processing"], "cancelled", &[Admin, Manager])
+                ..transition(
+                    "cancel",
+                    &["pending", "processing"],
+                    "cancelled",
+                    &[Admin, Manager],
+                )
             },
         ],
         on_create: vec![Effect::ReserveStock],
         required_on_create: vec![OrderField::Items],
         editable_in: vec!["pending".into()],
-        timers: vec![Timer { from: "pending".into(), to: "processing".into(), after_secs: None }],
+        timers: vec![Timer {
+            from: "pending".into(),
+            to: "processing".into(),
+            after_secs: None,
+        }],
     }
 }
 
@@ -107,7 +126,10 @@ pub fn rake() -> Workflow {
 
 /// Service orders: staff work the orders assigned to them; orders can be put on hold and resumed.
 pub fn service() -> Workflow {
-    let staff = |t: Transition| Transition { assignee_roles: vec![Staff], ..t };
+    let staff = |t: Transition| Transition {
+        assignee_roles: vec![Staff],
+        ..t
+    };
     Workflow {
         name: "service".into(),
         label: "Service order".into(),
@@ -124,8 +146,18 @@ pub fn service() -> Workflow {
                 required_fields: vec![OrderField::Assignee],
                 ..transition("start", &["pending"], "in_progress", &[Admin, Manager])
             }),
-            staff(transition("hold", &["pending", "in_progress"], "on_hold", &[Admin, Manager])),
-            staff(transition("resume", &["on_hold"], "in_progress", &[Admin, Manager])),
+            staff(transition(
+                "hold",
+                &["pending", "in_progress"],
+                "on_hold",
+                &[Admin, Manager],
+            )),
+            staff(transition(
+                "resume",
+                &["on_hold"],
+                "in_progress",
+                &[Admin, Manager],
+            )),
             staff(Transition {
                 effects: vec![Effect::ShipStock, Effect::StampCompleted],
                 ..transition("complete", &["in_progress"], "completed", &[Admin, Manager])
@@ -133,7 +165,12 @@ pub fn service() -> Workflow {
             Transition {
                 required_fields: vec![OrderField::CancelReason],
                 effects: vec![Effect::ReleaseStock],
-                ..transition("cancel", &["pending", "in_progress", "on_hold"], "cancelled", &[Admin, Manager])
+                ..transition(
+                    "cancel",
+                    &["pending", "in_progress", "on_hold"],
+                    "cancelled",
+                    &[Admin, Manager],
+                )
             },
         ],
         on_create: Vec::new(),

@@ -136,7 +136,10 @@ pub struct Timer {
 }
 
 fn is_identifier(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 32 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    !s.is_empty()
+        && s.len() <= 32
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && s.starts_with(|c: char| c.is_ascii_lowercase())
 }
 
@@ -155,7 +158,10 @@ impl Workflow {
         let mut errors = Vec::new();
         let mut err = |field: String, message: String| errors.push(FieldError::new(field, message));
         if !is_identifier(&self.name) {
-            err("name".into(), "must be 1-32 lower-case letters, digits or '_', starting with a letter".into());
+            err(
+                "name".into(),
+                "must be 1-32 lower-case letters, digits or '_', starting with a letter".into(),
+            );
         }
         if self.label.trim().is_empty() || self.label.len() > 100 {
             err("label".into(), "must be 1-100 characters".into());
@@ -163,52 +169,95 @@ impl Workflow {
         let mut names = HashSet::new();
         for (i, state) in self.states.iter().enumerate() {
             if !is_identifier(&state.name) {
-                err(format!("states[{i}].name"), "must be 1-32 lower-case letters, digits or '_'".into());
+                err(
+                    format!("states[{i}].name"),
+                    "must be 1-32 lower-case letters, digits or '_'".into(),
+                );
             }
             if !names.insert(state.name.as_str()) {
-                err(format!("states[{i}].name"), format!("{} is listed twice", state.name));
+                err(
+                    format!("states[{i}].name"),
+                    format!("{} is listed twice", state.name),
+                );
             }
         }
         if self.states.is_empty() {
             err("states".into(), "must list at least one state".into());
         }
         if !names.contains(self.initial.as_str()) {
-            err("initial".into(), format!("{} is not one of the states", self.initial));
+            err(
+                "initial".into(),
+                format!("{} is not one of the states", self.initial),
+            );
         }
         let mut pairs = HashSet::new();
         for (i, t) in self.transitions.iter().enumerate() {
             if !is_identifier(&t.name) {
-                err(format!("transitions[{i}].name"), "must be 1-32 lower-case letters, digits or '_'".into());
+                err(
+                    format!("transitions[{i}].name"),
+                    "must be 1-32 lower-case letters, digits or '_'".into(),
+                );
             }
             if !names.contains(t.to.as_str()) {
-                err(format!("transitions[{i}].to"), format!("{} is not one of the states", t.to));
+                err(
+                    format!("transitions[{i}].to"),
+                    format!("{} is not one of the states", t.to),
+                );
             }
             if t.from.is_empty() {
-                err(format!("transitions[{i}].from"), "must list at least one state".into());
+                err(
+                    format!("transitions[{i}].from"),
+                    "must list at least one state".into(),
+                );
             }
             for from in &t.from {
                 if !names.contains(from.as_str()) {
-                    err(format!("transitions[{i}].from"), format!("{from} is not one of the states"));
+                    err(
+                        format!("transitions[{i}].from"),
+                        format!("{from} is not one of the states"),
+                    );
                 } else if self.state(from).is_some_and(|s| s.terminal) {
-                    err(format!("transitions[{i}].from"), format!("{from} is terminal"));
+                    err(
+                        format!("transitions[{i}].from"),
+                        format!("{from} is terminal"),
+                    );
                 }
                 if !pairs.insert((from.clone(), t.to.clone())) {
-                    err(format!("transitions[{i}]"), format!("a transition from {from} to {} exists already", t.to));
+                    err(
+                        format!("transitions[{i}]"),
+                        format!("a transition from {from} to {} exists already", t.to),
+                    );
                 }
             }
-            if t.roles.is_empty() && t.assignee_roles.is_empty() && t.owner_roles.is_empty() && !t.system {
-                err(format!("transitions[{i}].roles"), "nobody could fire this transition".into());
+            if t.roles.is_empty()
+                && t.assignee_roles.is_empty()
+                && t.owner_roles.is_empty()
+                && !t.system
+            {
+                err(
+                    format!("transitions[{i}].roles"),
+                    "nobody could fire this transition".into(),
+                );
             }
         }
         for (i, state) in self.editable_in.iter().enumerate() {
             if !names.contains(state.as_str()) {
-                err(format!("editableIn[{i}]"), format!("{state} is not one of the states"));
+                err(
+                    format!("editableIn[{i}]"),
+                    format!("{state} is not one of the states"),
+                );
             }
         }
         for (i, timer) in self.timers.iter().enumerate() {
-            let exists = self.transitions.iter().any(|t| t.to == timer.to && t.from.contains(&timer.from) && t.system);
+            let exists = self
+                .transitions
+                .iter()
+                .any(|t| t.to == timer.to && t.from.contains(&timer.from) && t.system);
             if !exists {
-                err(format!("timers[{i}]"), format!("no system transition from {} to {}", timer.from, timer.to));
+                err(
+                    format!("timers[{i}]"),
+                    format!("no system transition from {} to {}", timer.from, timer.to),
+                );
             }
         }
         // Every state must be reachable from the initial one.
@@ -229,7 +278,10 @@ impl Workflow {
         }
         for state in &self.states {
             if names.contains(self.initial.as_str()) && !seen.contains(state.name.as_str()) {
-                err("states".into(), format!("{} cannot be reached from {}", state.name, self.initial));
+                err(
+                    "states".into(),
+                    format!("{} cannot be reached from {}", state.name, self.initial),
+                );
             }
         }
         if errors.is_empty() {

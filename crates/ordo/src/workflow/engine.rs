@@ -17,7 +17,11 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub const SYSTEM: Actor = Actor { role: None, is_owner: false, is_assignee: false };
+    pub const SYSTEM: Actor = Actor {
+        role: None,
+        is_owner: false,
+        is_assignee: false,
+    };
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +49,11 @@ pub struct Facts<'a> {
 /// Whether `actor` may fire `t` by role, and if only as owner, whether the window is open.
 fn permitted(t: &Transition, actor: &Actor, facts: &Facts) -> Result<(), Refusal> {
     let Some(role) = actor.role else {
-        return if t.system { Ok(()) } else { Err(Refusal::Forbidden) };
+        return if t.system {
+            Ok(())
+        } else {
+            Err(Refusal::Forbidden)
+        };
     };
     if t.roles.contains(&role) || (actor.is_assignee && t.assignee_roles.contains(&role)) {
         return Ok(());
@@ -63,14 +71,27 @@ fn permitted(t: &Transition, actor: &Actor, facts: &Facts) -> Result<(), Refusal
 }
 
 /// The transition from the order's state to `to`, if `actor` may fire it now.
-pub fn check<'w>(workflow: &'w Workflow, to: &str, actor: &Actor, facts: &Facts) -> Result<&'w Transition, Refusal> {
+pub fn check<'w>(
+    workflow: &'w Workflow,
+    to: &str,
+    actor: &Actor,
+    facts: &Facts,
+) -> Result<&'w Transition, Refusal> {
     let transition = workflow
         .transitions
         .iter()
         .find(|t| t.to == to && t.from.iter().any(|f| f == facts.status))
-        .ok_or_else(|| Refusal::NoSuchTransition { from: facts.status.to_string(), to: to.to_string() })?;
+        .ok_or_else(|| Refusal::NoSuchTransition {
+            from: facts.status.to_string(),
+            to: to.to_string(),
+        })?;
     permitted(transition, actor, facts)?;
-    let missing: Vec<OrderField> = transition.required_fields.iter().copied().filter(|f| !(facts.has)(*f)).collect();
+    let missing: Vec<OrderField> = transition
+        .required_fields
+        .iter()
+        .copied()
+        .filter(|f| !(facts.has)(*f))
+        .collect();
     if !missing.is_empty() {
         return Err(Refusal::MissingFields(missing));
     }
@@ -94,26 +115,52 @@ mod tests {
     use crate::workflow::builtin;
     use Role::*;
 
-    const ROLES: [Option<Role>; 5] = [Some(Admin), Some(Manager), Some(Staff), Some(Customer), None];
+    const ROLES: [Option<Role>; 5] = [
+        Some(Admin),
+        Some(Manager),
+        Some(Staff),
+        Some(Customer),
+        None,
+    ];
 
     fn facts<'a>(status: &'a str, age_secs: i64, has: &'a dyn Fn(OrderField) -> bool) -> Facts<'a> {
         let now = Utc::now();
-        Facts { status, created_at: now - Duration::seconds(age_secs), now, owner_window: Duration::seconds(300), has }
+        Facts {
+            status,
+            created_at: now - Duration::seconds(age_secs),
+            now,
+            owner_window: Duration::seconds(300),
+            has,
+        }
     }
 
     /// The expected answer, written out independently of the engine: (workflow, from, to) ->
     /// who may fire it. `owner` and `assignee` mark relationship-based rights.
-    fn expected(workflow: &str, from: &str, to: &str, role: Option<Role>, owner: bool, assignee: bool, young: bool) -> Option<bool> {
+    fn expected(
+        workflow: &str,
+        from: &str,
+        to: &str,
+        role: Option<Role>,
+        owner: bool,
+        assignee: bool,
+        young: bool,
+    ) -> Option<bool> {
         let manager_or_admin = matches!(role, Some(Admin | Manager));
         let allowed = match (workflow, from, to) {
             ("standard", "pending", "processing") => manager_or_admin || role.is_none(),
-            ("standard", "processing", "shipped") | ("standard", "shipped", "delivered") => manager_or_admin,
-            ("standard", "pending" | "processing", "cancelled") => manager_or_admin || (role == Some(Customer) && owner && young),
+            ("standard", "processing", "shipped") | ("standard", "shipped", "delivered") => {
+                manager_or_admin
+            }
+            ("standard", "pending" | "processing", "cancelled") => {
+                manager_or_admin || (role == Some(Customer) && owner && young)
+            }
             ("rake", "draft", "finalized") | ("rake", "finalized", "completed") => manager_or_admin,
             ("service", "pending", "in_progress")
             | ("service", "pending" | "in_progress", "on_hold")
             | ("service", "on_hold", "in_progress")
-            | ("service", "in_progress", "completed") => manager_or_admin || (role == Some(Staff) && assignee),
+            | ("service", "in_progress", "completed") => {
+                manager_or_admin || (role == Some(Staff) && assignee)
+            }
             ("service", "pending" | "in_progress" | "on_hold", "cancelled") => manager_or_admin,
             _ => return None,
         };
@@ -130,10 +177,22 @@ mod tests {
                     for role in ROLES {
                         for (owner, assignee) in [(false, false), (true, false), (false, true)] {
                             for age in [10, 3600] {
-                                let actor = Actor { role, is_owner: owner, is_assignee: assignee };
+                                let actor = Actor {
+                                    role,
+                                    is_owner: owner,
+                                    is_assignee: assignee,
+                                };
                                 let f = facts(&from.name, age, &all_fields);
                                 let got = check(&workflow, &to.name, &actor, &f);
-                                let want = expected(&workflow.name, &from.name, &to.name, role, owner, assignee, age < 300);
+                                let want = expected(
+                                    &workflow.name,
+                                    &from.name,
+                                    &to.name,
+                                    role,
+                                    owner,
+                                    assignee,
+                                    age < 300,
+                                );
                                 checked += 1;
                                 match (want, &got) {
                                     (None, Err(Refusal::NoSuchTransition { .. })) => {}
@@ -144,8 +203,17 @@ mod tests {
                                         workflow.name, from.name, to.name
                                     ),
                                 }
-                                let listed = allowed(&workflow, &actor, &f).iter().any(|t| t.to == to.name);
-                                assert_eq!(listed, want == Some(true), "allowed() disagrees for {} {} -> {}", workflow.name, from.name, to.name);
+                                let listed = allowed(&workflow, &actor, &f)
+                                    .iter()
+                                    .any(|t| t.to == to.name);
+                                assert_eq!(
+                                    listed,
+                                    want == Some(true),
+                                    "allowed() disagrees for {} {} -> {}",
+                                    workflow.name,
+                                    from.name,
+                                    to.name
+                                );
                             }
                         }
                     }
@@ -159,23 +227,50 @@ mod tests {
     fn owners_window_closes_with_a_deadline() {
         let workflow = builtin::standard();
         let all = |_: OrderField| true;
-        let customer = Actor { role: Some(Customer), is_owner: true, is_assignee: false };
+        let customer = Actor {
+            role: Some(Customer),
+            is_owner: true,
+            is_assignee: false,
+        };
         let f = facts("pending", 301, &all);
         match check(&workflow, "cancelled", &customer, &f) {
-            Err(Refusal::WindowClosed { deadline }) => assert_eq!(deadline, f.created_at + Duration::seconds(300)),
+            Err(Refusal::WindowClosed { deadline }) => {
+                assert_eq!(deadline, f.created_at + Duration::seconds(300))
+            }
             other => panic!("{other:?}"),
         }
         // Another customer's order: forbidden whatever the time.
-        let stranger = Actor { role: Some(Customer), is_owner: false, is_assignee: false };
-        assert_eq!(check(&workflow, "cancelled", &stranger, &facts("pending", 1, &all)), Err(Refusal::Forbidden));
+        let stranger = Actor {
+            role: Some(Customer),
+            is_owner: false,
+            is_assignee: false,
+        };
+        assert_eq!(
+            check(
+                &workflow,
+                "cancelled",
+                &stranger,
+                &facts("pending", 1, &all)
+            ),
+            Err(Refusal::Forbidden)
+        );
     }
 
     #[test]
     fn guards_name_every_missing_field() {
         let rake = builtin::rake();
-        let admin = Actor { role: Some(Admin), is_owner: false, is_assignee: false };
+        let admin = Actor {
+            role: Some(Admin),
+            is_owner: false,
+            is_assignee: false,
+        };
         let only_destination = |f: OrderField| f == OrderField::Destination;
-        match check(&rake, "finalized", &admin, &facts("draft", 1, &only_destination)) {
+        match check(
+            &rake,
+            "finalized",
+            &admin,
+            &facts("draft", 1, &only_destination),
+        ) {
             Err(Refusal::MissingFields(missing)) => {
                 assert_eq!(missing.len(), 5);
                 assert!(!missing.contains(&OrderField::Destination));
@@ -189,8 +284,22 @@ mod tests {
         );
         // The system may only fire system transitions.
         let std = builtin::standard();
-        assert!(check(&std, "processing", &Actor::SYSTEM, &facts("pending", 1, &none)).is_ok());
-        assert_eq!(check(&std, "cancelled", &Actor::SYSTEM, &facts("pending", 1, &none)), Err(Refusal::Forbidden));
+        assert!(check(
+            &std,
+            "processing",
+            &Actor::SYSTEM,
+            &facts("pending", 1, &none)
+        )
+        .is_ok());
+        assert_eq!(
+            check(
+                &std,
+                "cancelled",
+                &Actor::SYSTEM,
+                &facts("pending", 1, &none)
+            ),
+            Err(Refusal::Forbidden)
+        );
     }
 
     #[test]
@@ -198,14 +307,27 @@ mod tests {
         let mut wf = builtin::service();
         wf.name = "Bad Name".into();
         wf.transitions[0].to = "nowhere".into();
-        wf.states.push(super::super::definition::StateDef { name: "orphan".into(), label: "Orphan".into(), terminal: true });
+        wf.states.push(super::super::definition::StateDef {
+            name: "orphan".into(),
+            label: "Orphan".into(),
+            terminal: true,
+        });
         let errors = wf.validate().unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert!(fields.contains(&"name"), "{fields:?}");
         assert!(fields.contains(&"transitions[0].to"), "{fields:?}");
-        assert!(errors.iter().any(|e| e.message.contains("orphan cannot be reached")), "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.message.contains("orphan cannot be reached")),
+            "{errors:?}"
+        );
         let mut dup = builtin::standard();
         dup.transitions.push(dup.transitions[0].clone());
-        assert!(dup.validate().unwrap_err().iter().any(|e| e.message.contains("exists already")));
+        assert!(dup
+            .validate()
+            .unwrap_err()
+            .iter()
+            .any(|e| e.message.contains("exists already")));
     }
 }

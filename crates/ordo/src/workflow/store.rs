@@ -35,8 +35,12 @@ pub mod entity {
 }
 
 fn parse(row: entity::Model) -> AppResult<Workflow> {
-    serde_json::from_str(&row.definition)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored workflow {} is unreadable: {e}", row.name)))
+    serde_json::from_str(&row.definition).map_err(|e| {
+        AppError::Internal(anyhow::anyhow!(
+            "stored workflow {} is unreadable: {e}",
+            row.name
+        ))
+    })
 }
 
 pub async fn find<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<Option<Workflow>> {
@@ -55,17 +59,29 @@ pub async fn get<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<Workflow> 
 
 pub async fn list<C: ConnectionTrait>(db: &C) -> AppResult<Vec<Workflow>> {
     let mut all = builtin::all();
-    for row in entity::Entity::find().order_by_asc(entity::Column::Name).all(db).await? {
+    for row in entity::Entity::find()
+        .order_by_asc(entity::Column::Name)
+        .all(db)
+        .await?
+    {
         all.push(parse(row)?);
     }
     Ok(all)
 }
 
-pub async fn create(state: &AppState, actor: &AuthUser, workflow: Workflow, ctx: &RequestContext) -> AppResult<Workflow> {
+pub async fn create(
+    state: &AppState,
+    actor: &AuthUser,
+    workflow: Workflow,
+    ctx: &RequestContext,
+) -> AppResult<Workflow> {
     workflow.validate().map_err(AppError::Validation)?;
     let txn = state.db.begin_write().await?;
     if find(&*txn, &workflow.name).await?.is_some() {
-        return Err(AppError::conflict("name", format!("a workflow named {} exists", workflow.name)));
+        return Err(AppError::conflict(
+            "name",
+            format!("a workflow named {} exists", workflow.name),
+        ));
     }
     entity::ActiveModel {
         name: Set(workflow.name.clone()),
@@ -75,7 +91,8 @@ pub async fn create(state: &AppState, actor: &AuthUser, workflow: Workflow, ctx:
     }
     .insert(&*txn)
     .await?;
-    let entry = AuditEntry::new("workflow.created", "workflow", &workflow.name).with_details(json!({ "definition": workflow }));
+    let entry = AuditEntry::new("workflow.created", "workflow", &workflow.name)
+        .with_details(json!({ "definition": workflow }));
     record_change(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(workflow)

@@ -1,0 +1,210 @@
+//! Database rows of the orders area.
+
+pub mod order {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "orders")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub number: String,
+        pub workflow: String,
+        pub status: String,
+        pub priority: i32,
+        pub customer_id: Option<Uuid>,
+        /// The owner: the user who created the order.
+        pub created_by: Uuid,
+        pub assignee_id: Option<Uuid>,
+        pub title: Option<String>,
+        pub description: Option<String>,
+        pub special_instructions: Option<String>,
+        pub currency: String,
+        /// Money units.
+        pub total: i64,
+        pub shipping_address: Option<String>,
+        pub destination: Option<String>,
+        /// Mill or warehouse the goods leave from.
+        pub origin: Option<String>,
+        pub material_code: Option<String>,
+        pub material_description: Option<String>,
+        pub party: Option<String>,
+        /// Quantity units.
+        pub order_quantity: Option<i64>,
+        pub dispatch_quantity: Option<i64>,
+        pub completion_notes: Option<String>,
+        pub tracking_number: Option<String>,
+        pub cancel_reason: Option<String>,
+        pub valid_until: Option<DateTimeUtc>,
+        pub estimated_completion: Option<DateTimeUtc>,
+        pub completed_at: Option<DateTimeUtc>,
+        /// Whether the items' open quantities are held in stock for this order.
+        pub stock_reserved: bool,
+        /// Free-form JSON object for what a workflow adds.
+        pub attributes: String,
+        /// Incremented by every change; the basis of optimistic concurrency.
+        pub version: i32,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod item {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "order_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub order_id: Uuid,
+        pub position: i32,
+        pub product_id: Option<Uuid>,
+        pub code: String,
+        pub description: String,
+        pub quantity: i64,
+        pub unit: String,
+        pub unit_price: i64,
+        pub line_total: i64,
+        pub shipped_quantity: i64,
+        pub reserved_quantity: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod history {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "order_status_history")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub order_id: Uuid,
+        pub from_status: Option<String>,
+        pub to_status: String,
+        /// None for the system (background jobs).
+        pub actor_id: Option<Uuid>,
+        pub note: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod shipment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "shipments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub order_id: Uuid,
+        /// `shipped` or `delivered`.
+        pub status: String,
+        pub carrier: Option<String>,
+        pub tracking_number: Option<String>,
+        pub rake_number: Option<String>,
+        pub created_by: Option<Uuid>,
+        pub shipped_at: DateTimeUtc,
+        pub delivered_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(has_many = "super::shipment_item::Entity")]
+        Items,
+    }
+
+    impl Related<super::shipment_item::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Items.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod shipment_item {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "shipment_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub shipment_id: Uuid,
+        pub order_item_id: Uuid,
+        pub quantity: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::shipment::Entity",
+            from = "Column::ShipmentId",
+            to = "super::shipment::Column::Id"
+        )]
+        Shipment,
+    }
+
+    impl Related<super::shipment::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Shipment.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod sequence {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "number_sequences")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub next_value: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod idempotency {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "idempotency_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub key: String,
+        pub request_hash: String,
+        pub status: i32,
+        pub response: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,205 @@
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::{etag, if_match};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::http::auth::AuthUser;
+use crate::http::context::RequestContext;
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::json::{is_json_headers, parse_json, ApiJson};
+use crate::http::pagination::{Page, PageQuery};
+use crate::identity::permissions::Permission;
+use crate::orders::access::Viewer;
+use crate::orders::idempotency;
+use crate::orders::input::OrderInput;
+use crate::orders::service::{create, read, update};
+use crate::orders::view::{OrderSummary, OrderView};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orders, create_order))
+        .routes(routes!(get_order, put_order, patch_order, delete_order))
+}
+
+fn created(body: String, version: Option<i32>, replayed: bool) -> Response {
+    let mut response = (
+        StatusCode::CREATED,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response();
+    if let Some(v) = version {
+        let (name, value) = etag(v);
+        response.headers_mut().insert(name, value);
+    }
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> AppResult<String> {
+    serde_json::to_string(value).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Places an order. With an `Idempotency-Key` header, a retry with the same body answers the
+/// first response instead of creating another order.
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), request_body = OrderInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe for 24 hours")),
+    responses((status = 201, body = OrderView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "Number taken, or not enough stock", body = ErrorBody),
+        (status = 422, description = "Idempotency key reused with another body", body = ErrorBody)))]
+async fn create_order(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ctx: RequestContext,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    user.require(Permission::CreateOrders)?;
+    if !is_json_headers(&headers) {
+        return Err(AppError::UnsupportedMediaType(
+            "Expected Content-Type: application/json".into(),
+        ));
+    }
+    let input: OrderInput = parse_json(&body)?;
+    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let key = match headers.get("idempotency-key") {
+        Some(value) => Some(idempotency::parse_key(value.to_str().unwrap_or(""))?),
+        None => None,
+    };
+    let Some(key) = key else {
+        let order = create::create(&state, &viewer, input, &ctx).await?;
+        let view = read::view(state.db.conn(), &state, &viewer, order).await?;
+        return Ok(created(to_json(&view)?, Some(view.order.version), false));
+    };
+    let hash = idempotency::request_hash(&body);
+    if let Some(replay) = idempotency::lookup(state.db.conn(), user.id, &key, &hash).await? {
+        let mut response = created(replay.body, None, true);
+        *response.status_mut() = StatusCode::from_u16(replay.status).unwrap_or(StatusCode::CREATED);
+        return Ok(response);
+    }
+    let txn = state.db.begin_write().await?;
+    let Some(claim) = idempotency::claim(&*txn, user.id, &key, &hash).await? else {
+        // A concurrent request with the same key won; answer what it stored.
+        drop(txn);
+        return match idempotency::lookup(state.db.conn(), user.id, &key, &hash).await? {
+            Some(replay) => Ok(created(replay.body, None, true)),
+            None => Err(AppError::state_conflict(
+                "IDEMPOTENCY_IN_PROGRESS",
+                "A request with this key is still being processed",
+            )),
+        };
+    };
+    let order = create::create_in(&*txn, &state, &viewer, &input, &ctx).await?;
+    let view = read::view(&*txn, &state, &viewer, order).await?;
+    let body = to_json(&view)?;
+    idempotency::store(&*txn, claim, 201, &body).await?;
+    txn.commit().await?;
+    Ok(created(body, Some(view.order.version), false))
+}
+
+/// Orders the caller may see: customers their own, staff those assigned to them, managers and
+/// admins all.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(read::OrderQuery),
+    responses((status = 200, body = Page<OrderSummary>), (status = 400, body = ErrorBody)))]
+async fn list_orders(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<read::OrderQuery>,
+) -> AppResult<ApiJson<Page<OrderSummary>>> {
+    user.require(Permission::ViewOrders)?;
+    let page = PageQuery {
+        page: q.page,
+        limit: q.limit,
+    }
+    .validate()?;
+    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    Ok(ApiJson(read::list(&state, &viewer, q, page).await?))
+}
+
+/// One order with items, shipments, status history and the transitions the caller may fire.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
+async fn get_order(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Response> {
+    user.require(Permission::ViewOrders)?;
+    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let view = read::get(&state, &viewer, id).await?;
+    Ok(([etag(view.order.version)], ApiJson(view)).into_response())
+}
+
+async fn update_order(
+    state: AppState,
+    user: AuthUser,
+    ctx: RequestContext,
+    headers: HeaderMap,
+    id: Uuid,
+    input: OrderInput,
+) -> AppResult<Response> {
+    user.require(Permission::WorkOrders)?;
+    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let order = update::update(&state, &viewer, id, input, if_match(&headers)?, &ctx).await?;
+    let view = read::view(state.db.conn(), &state, &viewer, order).await?;
+    Ok(([etag(view.order.version)], ApiJson(view)).into_response())
+}
+
+/// Updates the given fields. Send the version you read (`If-Match` or `version`): a stale one
+/// answers 409 and nothing is written.
+#[utoipa::path(put, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The version you read")),
+    request_body = OrderInput,
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Stale version", body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn put_order(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ctx: RequestContext,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<OrderInput>,
+) -> AppResult<Response> {
+    update_order(state, user, ctx, headers, id, input).await
+}
+
+/// Same as PUT: only the fields sent change.
+#[utoipa::path(patch, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The version you read")),
+    request_body = OrderInput,
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Stale version", body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn patch_order(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ctx: RequestContext,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<OrderInput>,
+) -> AppResult<Response> {
+    update_order(state, user, ctx, headers, id, input).await
+}
+
+/// Deletes an order: admins any, owners their own while it is a draft or pending.
+#[utoipa::path(delete, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_order(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ctx: RequestContext,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<StatusCode> {
+    user.require(Permission::WorkOrders)?;
+    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    update::delete(&state, &viewer, id, &ctx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

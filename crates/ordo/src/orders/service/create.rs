@@ -1,0 +1,246 @@
+//! Placing an order.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::effects;
+use crate::audit::AuditEntry;
+use crate::catalog::{customers, entity::product};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::events::record_change;
+use crate::fixed;
+use crate::http::context::RequestContext;
+use crate::identity::fields::Checker;
+use crate::identity::role::Role;
+use crate::orders::access::Viewer;
+use crate::orders::entity::{item, order};
+use crate::orders::input::{self, NewItem, OrderInput};
+use crate::state::AppState;
+use crate::workflow::{store as workflows, Effect, OrderField};
+
+/// Inserts `items` for `order_id` from position `start`.
+pub async fn insert_items<C: ConnectionTrait>(
+    db: &C,
+    order_id: Uuid,
+    items: Vec<NewItem>,
+    start: i32,
+) -> AppResult<Vec<item::Model>> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, new) in items.into_iter().enumerate() {
+        let row = item::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            order_id: Set(order_id),
+            position: Set(start + i as i32),
+            product_id: Set(new.product_id),
+            code: Set(new.code),
+            description: Set(new.description),
+            line_total: Set(fixed::line_total(new.quantity, new.unit_price)),
+            quantity: Set(new.quantity),
+            unit: Set(new.unit),
+            unit_price: Set(new.unit_price),
+            shipped_quantity: Set(0),
+            reserved_quantity: Set(0),
+        };
+        out.push(row.insert(db).await?);
+    }
+    Ok(out)
+}
+
+/// A rake order names a material and a quantity instead of items: it becomes one item, linked to
+/// the product whose SKU is the material code when there is one, so stock follows the order.
+async fn item_from_material<C: ConnectionTrait>(
+    db: &C,
+    row: &order::ActiveModel,
+) -> AppResult<Option<NewItem>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let (Some(Some(code)), Some(Some(quantity))) = (
+        row.material_code.try_as_ref(),
+        row.order_quantity.try_as_ref(),
+    ) else {
+        return Ok(None);
+    };
+    let product = product::Entity::find()
+        .filter(product::Column::Sku.eq(code.clone()))
+        .one(db)
+        .await?;
+    let description = row.material_description.try_as_ref().cloned().flatten();
+    Ok(Some(NewItem {
+        product_id: product.as_ref().filter(|p| p.active).map(|p| p.id),
+        code: code.clone(),
+        description: description
+            .or_else(|| product.as_ref().map(|p| p.name.clone()))
+            .unwrap_or_else(|| code.clone()),
+        quantity: *quantity,
+        unit: product
+            .as_ref()
+            .map(|p| p.unit.clone())
+            .unwrap_or_else(|| "t".into()),
+        unit_price: product.as_ref().map(|p| p.price).unwrap_or(0),
+    }))
+}
+
+pub async fn create(
+    state: &AppState,
+    viewer: &Viewer,
+    input: OrderInput,
+    ctx: &RequestContext,
+) -> AppResult<order::Model> {
+    let txn = state.db.begin_write().await?;
+    let created = create_in(&*txn, state, viewer, &input, ctx).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Creates the order inside the caller's write transaction (so idempotency keys can share it).
+pub async fn create_in<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    viewer: &Viewer,
+    input: &OrderInput,
+    ctx: &RequestContext,
+) -> AppResult<order::Model> {
+    let mut check = Checker::default();
+    let workflow_name = input
+        .workflow
+        .clone()
+        .unwrap_or_else(|| state.settings.default_workflow.clone());
+    let Some(workflow) = workflows::find(db, workflow_name.trim()).await? else {
+        return Err(AppError::field(
+            "workflow",
+            format!("{workflow_name} is not a known workflow"),
+        ));
+    };
+    let number = match &input.number {
+        Some(n) => check.check(input::parse_number(n)),
+        None => Some(super::numbering::next_number(db, &state.settings.order_number_prefix).await?),
+    };
+    // Customers order for themselves; staff and managers may name any active customer.
+    let customer_id = match (viewer.user.role, input.customer_id) {
+        (Role::Customer, Some(id)) if Some(id) != viewer.customer_id => {
+            check.add(FieldError::new(
+                "customerId",
+                "you can only order for yourself",
+            ));
+            None
+        }
+        (Role::Customer, _) => viewer.customer_id,
+        (_, Some(id)) => match customers::find(db, id).await {
+            Ok(c) if c.active => Some(id),
+            Ok(_) => {
+                check.add(FieldError::new("customerId", "the customer is deactivated"));
+                None
+            }
+            Err(AppError::NotFound(_)) => {
+                check.add(FieldError::new("customerId", "no such customer"));
+                None
+            }
+            Err(other) => return Err(other),
+        },
+        (_, None) => None,
+    };
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    let mut row = order::ActiveModel {
+        id: Set(id),
+        number: Set(number.clone().unwrap_or_default()),
+        workflow: Set(workflow.name.clone()),
+        status: Set(workflow.initial.clone()),
+        priority: Set(3),
+        customer_id: Set(customer_id),
+        created_by: Set(viewer.user.id),
+        assignee_id: Set(None),
+        title: Set(None),
+        description: Set(None),
+        special_instructions: Set(None),
+        currency: Set(state.settings.default_currency.clone()),
+        total: Set(0),
+        shipping_address: Set(None),
+        destination: Set(None),
+        origin: Set(None),
+        material_code: Set(None),
+        material_description: Set(None),
+        party: Set(None),
+        order_quantity: Set(None),
+        dispatch_quantity: Set(None),
+        completion_notes: Set(None),
+        tracking_number: Set(None),
+        cancel_reason: Set(None),
+        valid_until: Set(None),
+        estimated_completion: Set(None),
+        completed_at: Set(None),
+        stock_reserved: Set(false),
+        attributes: Set("{}".into()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    input::apply_fields(db, input, &mut row, &mut check).await?;
+    if let (Some(id), None) = (customer_id, &input.shipping_address) {
+        if let Ok(customer) = customers::find(db, id).await {
+            row.shipping_address = Set(customer.shipping_address);
+        }
+    }
+    let mut new_items = match &input.items {
+        Some(items) => input::parse_items(db, items, &mut check, "items").await?,
+        None => Vec::new(),
+    };
+    if new_items.is_empty() && input.items.is_none() {
+        if let Some(derived) = item_from_material(db, &row).await? {
+            new_items.push(derived);
+        }
+    }
+    for field in &workflow.required_on_create {
+        let present = match field {
+            OrderField::Items => !new_items.is_empty(),
+            OrderField::Customer => customer_id.is_some(),
+            OrderField::ShippingAddress => {
+                matches!(row.shipping_address.try_as_ref(), Some(Some(_)))
+            }
+            OrderField::Destination => matches!(row.destination.try_as_ref(), Some(Some(_))),
+            OrderField::MaterialCode => matches!(row.material_code.try_as_ref(), Some(Some(_))),
+            OrderField::Party => matches!(row.party.try_as_ref(), Some(Some(_))),
+            OrderField::Origin => matches!(row.origin.try_as_ref(), Some(Some(_))),
+            OrderField::OrderQuantity => matches!(row.order_quantity.try_as_ref(), Some(Some(_))),
+            OrderField::ValidUntil => matches!(row.valid_until.try_as_ref(), Some(Some(_))),
+            OrderField::TrackingNumber => matches!(row.tracking_number.try_as_ref(), Some(Some(_))),
+            _ => true,
+        };
+        let already_reported = check_has_field(&check, field.as_str());
+        if !present && !already_reported {
+            check.add(FieldError::new(
+                field.as_str(),
+                format!("is required for {} orders", workflow.name),
+            ));
+        }
+    }
+    check.finish()?;
+    let created = row.insert(db).await?;
+    let mut items = insert_items(db, id, new_items, 1).await?;
+    let total = effects::total(&items);
+    let mut stock_reserved = false;
+    for effect in &workflow.on_create {
+        if *effect == Effect::ReserveStock {
+            items = effects::resync_reservations(db, &created, items, true, Some(viewer.user.id))
+                .await?;
+            stock_reserved = true;
+        }
+    }
+    let mut row: order::ActiveModel = created.into();
+    row.total = Set(total);
+    row.stock_reserved = Set(stock_reserved);
+    let created = row.update(db).await?;
+    super::write_history(db, id, None, &created.status, Some(viewer.user.id), None).await?;
+    let entry = AuditEntry::new("order.created", "order", id).with_details(json!({
+        "number": created.number, "workflow": created.workflow, "status": created.status,
+        "customerId": created.customer_id, "total": fixed::money(created.total), "currency": created.currency,
+        "items": items.iter().map(|i| json!({ "code": i.code, "quantity": fixed::qty(i.quantity), "unitPrice": fixed::money(i.unit_price) })).collect::<Vec<_>>(),
+    }));
+    record_change(db, Some(viewer.user.id), ctx, entry).await?;
+    Ok(created)
+}
+
+fn check_has_field(check: &Checker, field: &str) -> bool {
+    check.has_error_for(field)
+}

@@ -1,0 +1,41 @@
+//! Order use cases. Each state change is one transaction with its audit entry and event.
+
+pub mod assign;
+pub mod create;
+pub mod effects;
+pub mod items;
+pub mod numbering;
+pub mod read;
+pub mod shipments;
+pub mod transition;
+pub mod update;
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use uuid::Uuid;
+
+use super::entity::history;
+use crate::error::AppResult;
+
+/// Appends a status-history row.
+pub async fn write_history<C: ConnectionTrait>(
+    db: &C,
+    order_id: Uuid,
+    from: Option<&str>,
+    to: &str,
+    actor: Option<Uuid>,
+    note: Option<String>,
+) -> AppResult<()> {
+    history::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        order_id: Set(order_id),
+        from_status: Set(from.map(str::to_string)),
+        to_status: Set(to.to_string()),
+        actor_id: Set(actor),
+        note: Set(note),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! Loading orders and the facts other areas ask about them.
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::entity::{history, item, order, shipment, shipment_item};
+use crate::error::{AppError, AppResult};
+
+pub async fn customer_has_orders<C: ConnectionTrait>(db: &C, customer_id: Uuid) -> AppResult<bool> {
+    Ok(order::Entity::find()
+        .filter(order::Column::CustomerId.eq(customer_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+pub async fn product_is_ordered<C: ConnectionTrait>(db: &C, product_id: Uuid) -> AppResult<bool> {
+    Ok(item::Entity::find()
+        .filter(item::Column::ProductId.eq(product_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<order::Model> {
+    order::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("order"))
+}
+
+/// Loads an order inside a write transaction, locking its row on PostgreSQL and MySQL so
+/// concurrent changes to one order queue up (SQLite writers are serialized already).
+pub async fn find_for_update<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<order::Model> {
+    let mut query = order::Entity::find_by_id(id);
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        query = query.lock_exclusive();
+    }
+    query.one(db).await?.ok_or(AppError::NotFound("order"))
+}
+
+pub async fn items<C: ConnectionTrait>(db: &C, order_id: Uuid) -> AppResult<Vec<item::Model>> {
+    Ok(item::Entity::find()
+        .filter(item::Column::OrderId.eq(order_id))
+        .order_by_asc(item::Column::Position)
+        .all(db)
+        .await?)
+}
+
+pub async fn history<C: ConnectionTrait>(db: &C, order_id: Uuid) -> AppResult<Vec<history::Model>> {
+    Ok(history::Entity::find()
+        .filter(history::Column::OrderId.eq(order_id))
+        .order_by_asc(history::Column::CreatedAt)
+        .order_by_asc(history::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn shipments<C: ConnectionTrait>(
+    db: &C,
+    order_id: Uuid,
+) -> AppResult<Vec<(shipment::Model, Vec<shipment_item::Model>)>> {
+    let shipments = shipment::Entity::find()
+        .filter(shipment::Column::OrderId.eq(order_id))
+        .order_by_asc(shipment::Column::ShippedAt)
+        .order_by_asc(shipment::Column::Id)
+        .find_with_related(shipment_item::Entity)
+        .all(db)
+        .await?;
+    Ok(shipments)
+}
