@@ -85,6 +85,8 @@ impl TestDatabase {
 
 pub struct Inner {
     pub base: String,
+    /// The settings the app runs with (a second instance on the same database can reuse them).
+    pub settings: Settings,
     pub client: reqwest::Client,
     pub state: AppState,
     pub setup_token: Option<String>,
@@ -144,7 +146,7 @@ where
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let started = AssertUnwindSafe(Server::build(settings, listener))
+    let started = AssertUnwindSafe(Server::build(settings.clone(), listener))
         .catch_unwind()
         .await;
     let server = match started {
@@ -167,6 +169,7 @@ where
     }));
     let app = TestApp(Arc::new(Inner {
         base,
+        settings,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -356,6 +359,41 @@ impl TestApp {
         .await
         .expect(201);
         self.login_ok(email, PASSWORD).await
+    }
+
+    /// Creates a product with `stock` units on hand and answers its id.
+    pub async fn product(&self, admin: &Session, sku: &str, price: &str, stock: &str) -> String {
+        let res = self
+            .post(
+                "/api/v1/products",
+                Some(&admin.access),
+                json!({ "sku": sku, "name": format!("Product {sku}"), "unit": "pcs", "price": price, "initialStock": stock }),
+            )
+            .await;
+        res.expect(201)["id"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a customer record linked to `user` and answers its id.
+    pub async fn customer_for(&self, admin: &Session, user: &Session, name: &str) -> String {
+        let res = self
+            .post(
+                "/api/v1/customers",
+                Some(&admin.access),
+                json!({ "name": name, "userId": user.id, "shippingAddress": "1 Harbour Road" }),
+            )
+            .await;
+        res.expect(201)["id"].as_str().unwrap().to_string()
+    }
+
+    /// The stock view of a product.
+    pub async fn stock(&self, admin: &Session, product_id: &str) -> Value {
+        self.get(
+            &format!("/api/v1/inventory/{product_id}"),
+            Some(&admin.access),
+        )
+        .await
+        .expect(200)
+        .clone()
     }
 
     /// The most recent message in the mail outbox, as text.

@@ -10,6 +10,7 @@ mod cli;
 mod conventions;
 mod oauth;
 mod operations;
+mod orders;
 mod pages;
 mod permissions;
 mod profile;
