@@ -2,8 +2,9 @@
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL` (an acknowledged commit survives a power loss)
 //! and foreign keys on. It allows one writer at a time, so write transactions on SQLite take an
-//! in-process lock first: a transaction that read a snapshot and then found another writer ahead
-//! of it would otherwise fail with SQLITE_BUSY instead of waiting its turn.
+//! in-process lock first and then SQLite's own write lock before reading anything: a transaction
+//! that read a snapshot and then found another writer ahead of it would otherwise fail with
+//! SQLITE_BUSY instead of waiting its turn (the in-process lock keeps waiters off the busy loop).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -104,10 +105,15 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        Ok(WriteTxn {
-            txn: self.conn.begin().await?,
-            _guard: guard,
-        })
+        let txn = self.conn.begin().await?;
+        if guard.is_some() {
+            // Take SQLite's write lock now, before anything is read: a transaction that read first
+            // and then found another process writing would fail instead of waiting its turn.
+            // (The statement changes nothing; starting a write is what takes the lock.)
+            txn.execute_unprepared("UPDATE server_secrets SET value = value WHERE name = ''")
+                .await?;
+        }
+        Ok(WriteTxn { txn, _guard: guard })
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {

@@ -69,7 +69,7 @@ pub async fn auto_advance(state: &AppState) -> AppResult<u64> {
                     // Lost the race for this order, or its stock ran out: leave it for people.
                     Err(AppError::Conflict { .. } | AppError::StateConflict { .. }) => {}
                     Err(err) => {
-                        tracing::warn!(order = %order.id, error = %err, "auto-advance skipped an order");
+                        tracing::warn!(order = %order.id, error = format!("{err:#}"), "auto-advance skipped an order");
                     }
                 }
             }

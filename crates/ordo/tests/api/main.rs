@@ -7,6 +7,7 @@ mod accounts;
 mod admin_users;
 mod audit_log;
 mod cli;
+mod concurrency;
 mod conventions;
 mod oauth;
 mod operations;

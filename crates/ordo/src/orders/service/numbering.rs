@@ -1,44 +1,29 @@
 //! Human order numbers: `{prefix}{year}-{sequence}`, e.g. `ORD-2026-000042`, from a counter row
-//! per prefix and year that the database serializes.
+//! per prefix and year that the database serializes (the UPDATE locks the row until commit).
 
 use chrono::{Datelike, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::error::{AppError, AppResult};
-use crate::orders::entity::sequence;
+use crate::orders::entity::sequence::{self, Column};
 
 pub async fn next_number<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<String> {
-    let year = Utc::now().year();
-    let name = format!("{prefix}{year}");
-    for _ in 0..3 {
-        let bumped = sequence::Entity::update_many()
-            .col_expr(
-                sequence::Column::NextValue,
-                Expr::col(sequence::Column::NextValue).add(1),
-            )
-            .filter(sequence::Column::Name.eq(name.clone()))
-            .exec(db)
-            .await?
-            .rows_affected;
-        if bumped == 1 {
-            let row = sequence::Entity::find_by_id(name.clone())
-                .one(db)
-                .await?
-                .ok_or(AppError::NotFound("sequence"))?;
-            return Ok(format!("{name}-{:06}", row.next_value - 1));
-        }
-        let created = sequence::ActiveModel {
-            name: Set(name.clone()),
-            next_value: Set(2),
-        }
-        .insert(db)
-        .await;
-        if created.is_ok() {
-            return Ok(format!("{name}-{:06}", 1));
-        }
-    }
-    Err(AppError::Internal(anyhow::anyhow!(
-        "could not draw an order number for {name}"
-    )))
+    let name = format!("{prefix}{}", Utc::now().year());
+    // Make sure the counter exists without a failing statement (which would abort the
+    // transaction on PostgreSQL): a concurrent creator's row is as good as ours.
+    sequence::Entity::insert(sequence::ActiveModel { name: Set(name.clone()), next_value: Set(1) })
+        .on_conflict(OnConflict::column(Column::Name).do_nothing_on([Column::Name]).to_owned())
+        .exec_without_returning(db)
+        .await?;
+    sequence::Entity::update_many()
+        .col_expr(Column::NextValue, Expr::col(Column::NextValue).add(1))
+        .filter(Column::Name.eq(name.clone()))
+        .exec(db)
+        .await?;
+    let row = sequence::Entity::find_by_id(name.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order number counter {name} vanished")))?;
+    Ok(format!("{name}-{:06}", row.next_value - 1))
 }
