@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::service::{self, AuditFilter, AuditLogView};
 use crate::error::{AppResult, ErrorBody};
-use crate::http::auth::AuthUser;
+use crate::http::auth::Require;
 use crate::http::extract::ApiQuery;
 use crate::http::json::ApiJson;
 use crate::http::pagination::{Page, PageQuery};
@@ -48,10 +48,9 @@ pub struct AuditQuery {
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_audit_logs(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewAuditLog as u8 }>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> AppResult<ApiJson<Page<AuditLogView>>> {
-    user.require(Permission::ViewAuditLog)?;
     let page = PageQuery {
         page: q.page,
         limit: q.limit,

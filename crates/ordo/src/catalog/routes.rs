@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::customers::{self, CustomerInput, CustomerView};
 use super::products::{self, ProductFilter, ProductInput, ProductView};
 use crate::error::{AppResult, ErrorBody};
-use crate::http::auth::AuthUser;
+use crate::http::auth::Require;
 use crate::http::context::RequestContext;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::json::ApiJson;
@@ -43,10 +43,9 @@ pub struct ListQuery {
     responses((status = 200, body = Page<CustomerView>), (status = 403, body = ErrorBody)))]
 async fn list_customers(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewCustomers as u8 }>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<ApiJson<Page<CustomerView>>> {
-    user.require(Permission::ViewCustomers)?;
     let page = PageQuery {
         page: q.page,
         limit: q.limit,
@@ -61,11 +60,10 @@ async fn list_customers(
     responses((status = 201, body = CustomerView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_customer(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageCustomers as u8 }>,
     ctx: RequestContext,
     ApiJson(input): ApiJson<CustomerInput>,
 ) -> AppResult<(StatusCode, ApiJson<CustomerView>)> {
-    user.require(Permission::ManageCustomers)?;
     Ok((
         StatusCode::CREATED,
         ApiJson(customers::create(&state, &user, input, &ctx).await?),
@@ -76,10 +74,9 @@ async fn create_customer(
     responses((status = 200, body = CustomerView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_customer(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewCustomers as u8 }>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<ApiJson<CustomerView>> {
-    user.require(Permission::ViewCustomers)?;
     Ok(ApiJson(customers::find(state.db.conn(), id).await?.into()))
 }
 
@@ -89,12 +86,11 @@ async fn get_customer(
         (status = 409, body = ErrorBody)))]
 async fn update_customer(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageCustomers as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<CustomerInput>,
 ) -> AppResult<ApiJson<CustomerView>> {
-    user.require(Permission::ManageCustomers)?;
     Ok(ApiJson(
         customers::update(&state, &user, id, input, &ctx).await?,
     ))
@@ -105,11 +101,10 @@ async fn update_customer(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_customer(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageCustomers as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<StatusCode> {
-    user.require(Permission::ManageCustomers)?;
     customers::delete(&state, &user, id, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -119,10 +114,9 @@ async fn delete_customer(
     responses((status = 200, body = Page<ProductView>), (status = 403, body = ErrorBody)))]
 async fn list_products(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewProducts as u8 }>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<ApiJson<Page<ProductView>>> {
-    user.require(Permission::ViewProducts)?;
     let page = PageQuery {
         page: q.page,
         limit: q.limit,
@@ -145,11 +139,10 @@ async fn list_products(
     responses((status = 201, body = ProductView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_product(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageProducts as u8 }>,
     ctx: RequestContext,
     ApiJson(input): ApiJson<ProductInput>,
 ) -> AppResult<(StatusCode, ApiJson<ProductView>)> {
-    user.require(Permission::ManageProducts)?;
     Ok((
         StatusCode::CREATED,
         ApiJson(products::create(&state, &user, input, &ctx).await?),
@@ -160,10 +153,9 @@ async fn create_product(
     responses((status = 200, body = ProductView), (status = 404, body = ErrorBody)))]
 async fn get_product(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewProducts as u8 }>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<ApiJson<ProductView>> {
-    user.require(Permission::ViewProducts)?;
     Ok(ApiJson(products::find(state.db.conn(), id).await?.into()))
 }
 
@@ -173,12 +165,11 @@ async fn get_product(
         (status = 409, body = ErrorBody)))]
 async fn update_product(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageProducts as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<ProductInput>,
 ) -> AppResult<ApiJson<ProductView>> {
-    user.require(Permission::ManageProducts)?;
     Ok(ApiJson(
         products::update(&state, &user, id, input, &ctx).await?,
     ))
@@ -189,11 +180,10 @@ async fn update_product(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_product(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageProducts as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<StatusCode> {
-    user.require(Permission::ManageProducts)?;
     products::delete(&state, &user, id, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -205,12 +195,11 @@ async fn delete_product(
         (status = 422, description = "Stock would fall below what is reserved", body = ErrorBody)))]
 async fn adjust_product_stock(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::AdjustInventory as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<StockAdjustment>,
 ) -> AppResult<ApiJson<StockView>> {
-    user.require(Permission::AdjustInventory)?;
     Ok(ApiJson(
         inventory::adjust(&state, &user, id, req, &ctx).await?,
     ))

@@ -87,3 +87,23 @@ impl FromRequestParts<AppState> for AuthUser {
         Ok(auth)
     }
 }
+
+/// The authenticated caller, admitted only if the permission table lets its role do `P`
+/// (`Permission::X as u8`). As an extractor it runs before the request body is read, so a caller
+/// without the permission gets 403 whatever it sent.
+pub struct Require<const P: u8>(pub AuthUser);
+
+impl<const P: u8> FromRequestParts<AppState> for Require<P> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        let permission = Permission::from_index(P)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown permission {P}")))?;
+        user.require(permission)?;
+        Ok(Require(user))
+    }
+}

@@ -139,9 +139,15 @@ impl Checker {
         self.errors.push(error);
     }
 
-    /// Whether a field already has an error (so it is reported once).
+    /// Whether a field (or a part of it, like `items[0].quantity`) already has an error, so a
+    /// problem is reported once.
     pub fn has_error_for(&self, field: &str) -> bool {
-        self.errors.iter().any(|e| e.field == field)
+        self.errors.iter().any(|e| {
+            e.field == field
+                || e.field
+                    .strip_prefix(field)
+                    .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
+        })
     }
 
     pub fn finish(self) -> Result<(), crate::error::AppError> {

@@ -38,6 +38,36 @@ pub enum Permission {
     RunJobs,
 }
 
+impl Permission {
+    /// Every permission, in declaration order (so `ALL[p as usize] == p`).
+    pub const ALL: [Permission; 20] = [
+        Permission::ManageOwnProfile,
+        Permission::ViewUsers,
+        Permission::ManageUsers,
+        Permission::ViewAuditLog,
+        Permission::ViewCustomers,
+        Permission::ManageCustomers,
+        Permission::ViewProducts,
+        Permission::ManageProducts,
+        Permission::ViewInventory,
+        Permission::AdjustInventory,
+        Permission::ViewReference,
+        Permission::ManageReference,
+        Permission::ViewWorkflows,
+        Permission::ManageWorkflows,
+        Permission::CreateOrders,
+        Permission::ViewOrders,
+        Permission::WorkOrders,
+        Permission::AssignOrders,
+        Permission::ShipOrders,
+        Permission::RunJobs,
+    ];
+
+    pub fn from_index(index: u8) -> Option<Permission> {
+        Self::ALL.get(usize::from(index)).copied()
+    }
+}
+
 const TABLE: &[(Permission, &[Role])] = &[
     (
         Permission::ManageOwnProfile,
@@ -82,36 +112,16 @@ mod tests {
 
     #[test]
     fn every_permission_is_in_the_table_once() {
-        use Permission::*;
-        let all = [
-            ManageOwnProfile,
-            ViewUsers,
-            ManageUsers,
-            ViewAuditLog,
-            ViewCustomers,
-            ManageCustomers,
-            ViewProducts,
-            ManageProducts,
-            ViewInventory,
-            AdjustInventory,
-            ViewReference,
-            ManageReference,
-            ViewWorkflows,
-            ManageWorkflows,
-            CreateOrders,
-            ViewOrders,
-            WorkOrders,
-            AssignOrders,
-            ShipOrders,
-            RunJobs,
-        ];
-        for permission in all {
+        for (i, permission) in Permission::ALL.iter().enumerate() {
+            assert_eq!(*permission as u8, i as u8, "ALL is in declaration order");
+            assert_eq!(Permission::from_index(i as u8), Some(*permission));
             assert_eq!(
-                TABLE.iter().filter(|(p, _)| *p == permission).count(),
+                TABLE.iter().filter(|(p, _)| p == permission).count(),
                 1,
                 "{permission:?}"
             );
         }
+        assert_eq!(TABLE.len(), Permission::ALL.len());
     }
 
     #[test]

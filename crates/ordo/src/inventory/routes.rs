@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::service::{self, MovementView, StockAdjustment, StockFilter, StockView};
 use crate::error::{AppResult, ErrorBody};
-use crate::http::auth::AuthUser;
+use crate::http::auth::Require;
 use crate::http::context::RequestContext;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::json::ApiJson;
@@ -40,10 +40,9 @@ pub struct StockQuery {
     responses((status = 200, body = Page<StockView>), (status = 403, body = ErrorBody)))]
 async fn list_stock(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewInventory as u8 }>,
     ApiQuery(q): ApiQuery<StockQuery>,
 ) -> AppResult<ApiJson<Page<StockView>>> {
-    user.require(Permission::ViewInventory)?;
     let page = PageQuery {
         page: q.page,
         limit: q.limit,
@@ -67,10 +66,9 @@ async fn list_stock(
     responses((status = 200, body = StockView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_stock(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewInventory as u8 }>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<ApiJson<StockView>> {
-    user.require(Permission::ViewInventory)?;
     Ok(ApiJson(service::get(&state, id).await?))
 }
 
@@ -81,12 +79,11 @@ async fn get_stock(
         (status = 422, description = "Stock would fall below what is reserved", body = ErrorBody)))]
 async fn adjust_stock(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::AdjustInventory as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<StockAdjustment>,
 ) -> AppResult<ApiJson<StockView>> {
-    user.require(Permission::AdjustInventory)?;
     Ok(ApiJson(
         service::adjust(&state, &user, id, req, &ctx).await?,
     ))
@@ -98,11 +95,10 @@ async fn adjust_stock(
     responses((status = 200, body = Page<MovementView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_movements(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewInventory as u8 }>,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> AppResult<ApiJson<Page<MovementView>>> {
-    user.require(Permission::ViewInventory)?;
     Ok(ApiJson(
         service::movements(&state, id, q.validate()?).await?,
     ))

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::service::{self, EntryInput, EntryView, Kind};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::http::auth::AuthUser;
+use crate::http::auth::Require;
 use crate::http::context::RequestContext;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::json::ApiJson;
@@ -41,11 +41,10 @@ const KIND_DOC: &str = "priorities, destinations, materials, parties, mills or c
     responses((status = 200, body = Vec<EntryView>), (status = 404, body = ErrorBody)))]
 async fn list_entries(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewReference as u8 }>,
     ApiPath(raw): ApiPath<String>,
     ApiQuery(q): ApiQuery<EntryQuery>,
 ) -> AppResult<ApiJson<Vec<EntryView>>> {
-    user.require(Permission::ViewReference)?;
     Ok(ApiJson(
         service::list(&state, kind(&raw)?, q.include_inactive.unwrap_or(false)).await?,
     ))
@@ -58,12 +57,11 @@ async fn list_entries(
         (status = 409, body = ErrorBody)))]
 async fn create_entry(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageReference as u8 }>,
     ctx: RequestContext,
     ApiPath(raw): ApiPath<String>,
     ApiJson(input): ApiJson<EntryInput>,
 ) -> AppResult<(StatusCode, ApiJson<EntryView>)> {
-    user.require(Permission::ManageReference)?;
     Ok((
         StatusCode::CREATED,
         ApiJson(service::create(&state, &user, kind(&raw)?, input, &ctx).await?),
@@ -76,12 +74,11 @@ async fn create_entry(
     responses((status = 200, body = EntryView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update_entry(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageReference as u8 }>,
     ctx: RequestContext,
     ApiPath((raw, id)): ApiPath<(String, Uuid)>,
     ApiJson(input): ApiJson<EntryInput>,
 ) -> AppResult<ApiJson<EntryView>> {
-    user.require(Permission::ManageReference)?;
     Ok(ApiJson(
         service::update(&state, &user, kind(&raw)?, id, input, &ctx).await?,
     ))
@@ -94,11 +91,10 @@ async fn update_entry(
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_entry(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageReference as u8 }>,
     ctx: RequestContext,
     ApiPath((raw, id)): ApiPath<(String, Uuid)>,
 ) -> AppResult<Response> {
-    user.require(Permission::ManageReference)?;
     Ok(
         match service::delete(&state, &user, kind(&raw)?, id, &ctx).await? {
             Some(view) => ApiJson(view).into_response(),

@@ -5,7 +5,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::definition::Workflow;
 use super::store;
 use crate::error::{AppResult, ErrorBody};
-use crate::http::auth::AuthUser;
+use crate::http::auth::Require;
 use crate::http::context::RequestContext;
 use crate::http::extract::ApiPath;
 use crate::http::json::ApiJson;
@@ -23,9 +23,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = Vec<Workflow>)))]
 async fn list_workflows(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewWorkflows as u8 }>,
 ) -> AppResult<ApiJson<Vec<Workflow>>> {
-    user.require(Permission::ViewWorkflows)?;
     Ok(ApiJson(store::list(state.db.conn()).await?))
 }
 
@@ -34,10 +33,9 @@ async fn list_workflows(
     responses((status = 200, body = Workflow), (status = 404, body = ErrorBody)))]
 async fn get_workflow(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewWorkflows as u8 }>,
     ApiPath(name): ApiPath<String>,
 ) -> AppResult<ApiJson<Workflow>> {
-    user.require(Permission::ViewWorkflows)?;
     Ok(ApiJson(store::get(state.db.conn(), &name).await?))
 }
 
@@ -47,11 +45,10 @@ async fn get_workflow(
     responses((status = 201, body = Workflow), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_workflow(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageWorkflows as u8 }>,
     ctx: RequestContext,
     ApiJson(workflow): ApiJson<Workflow>,
 ) -> AppResult<(StatusCode, ApiJson<Workflow>)> {
-    user.require(Permission::ManageWorkflows)?;
     Ok((
         StatusCode::CREATED,
         ApiJson(store::create(&state, &user, workflow, &ctx).await?),

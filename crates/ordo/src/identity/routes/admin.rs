@@ -6,7 +6,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::error::{AppResult, ErrorBody};
-use crate::http::auth::AuthUser;
+use crate::http::auth::Require;
 use crate::http::context::RequestContext;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::json::ApiJson;
@@ -47,10 +47,9 @@ pub struct UserListQuery {
         (status = 403, body = ErrorBody)))]
 async fn list_users(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewUsers as u8 }>,
     ApiQuery(q): ApiQuery<UserListQuery>,
 ) -> AppResult<ApiJson<Page<UserView>>> {
-    user.require(Permission::ViewUsers)?;
     let page = PageQuery {
         page: q.page,
         limit: q.limit,
@@ -70,11 +69,10 @@ async fn list_users(
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_user(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageUsers as u8 }>,
     ctx: RequestContext,
     ApiJson(req): ApiJson<CreateUserRequest>,
 ) -> AppResult<(StatusCode, ApiJson<UserView>)> {
-    user.require(Permission::ManageUsers)?;
     Ok((
         StatusCode::CREATED,
         ApiJson(admin::create(&state, &user, req, &ctx).await?),
@@ -87,10 +85,9 @@ async fn create_user(
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_user(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::ViewUsers as u8 }>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<ApiJson<UserView>> {
-    user.require(Permission::ViewUsers)?;
     Ok(ApiJson(admin::get(&state, id).await?))
 }
 
@@ -101,12 +98,11 @@ async fn get_user(
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_user(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageUsers as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<UpdateUserRequest>,
 ) -> AppResult<ApiJson<UserView>> {
-    user.require(Permission::ManageUsers)?;
     Ok(ApiJson(admin::update(&state, &user, id, req, &ctx).await?))
 }
 
@@ -116,11 +112,10 @@ async fn update_user(
         (status = 404, body = ErrorBody), (status = 409, description = "Last active admin", body = ErrorBody)))]
 async fn delete_user(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageUsers as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<StatusCode> {
-    user.require(Permission::ManageUsers)?;
     admin::delete(&state, &user, id, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -137,12 +132,11 @@ pub struct RoleRequest {
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "Last active admin", body = ErrorBody)))]
 async fn set_role(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageUsers as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<RoleRequest>,
 ) -> AppResult<ApiJson<UserView>> {
-    user.require(Permission::ManageUsers)?;
     Ok(ApiJson(
         admin::set_role(&state, &user, id, req.role, &ctx).await?,
     ))
@@ -155,11 +149,10 @@ async fn set_role(
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "Last active admin", body = ErrorBody)))]
 async fn deactivate(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageUsers as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<ApiJson<UserView>> {
-    user.require(Permission::ManageUsers)?;
     Ok(ApiJson(
         admin::set_active(&state, &user, id, false, &ctx).await?,
     ))
@@ -172,11 +165,10 @@ async fn deactivate(
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn activate(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageUsers as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<ApiJson<UserView>> {
-    user.require(Permission::ManageUsers)?;
     Ok(ApiJson(
         admin::set_active(&state, &user, id, true, &ctx).await?,
     ))

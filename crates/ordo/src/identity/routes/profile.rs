@@ -6,7 +6,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::http::auth::AuthUser;
+use crate::http::auth::{AuthUser, Require};
 use crate::http::context::RequestContext;
 use crate::http::extract::ApiPath;
 use crate::http::json::ApiJson;
@@ -34,9 +34,8 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
 async fn get_profile(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageOwnProfile as u8 }>,
 ) -> AppResult<ApiJson<UserView>> {
-    user.require(Permission::ManageOwnProfile)?;
     Ok(ApiJson(profile::get(&state, user.id).await?))
 }
 
@@ -46,11 +45,10 @@ async fn get_profile(
         (status = 409, body = ErrorBody)))]
 async fn update_profile(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageOwnProfile as u8 }>,
     ctx: RequestContext,
     ApiJson(input): ApiJson<ProfileInput>,
 ) -> AppResult<ApiJson<UserView>> {
-    user.require(Permission::ManageOwnProfile)?;
     Ok(ApiJson(
         profile::update(&state, user.id, input, &ctx).await?,
     ))
@@ -62,10 +60,9 @@ async fn update_profile(
         (status = 409, description = "The last active admin cannot delete itself", body = ErrorBody)))]
 async fn delete_profile(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageOwnProfile as u8 }>,
     ctx: RequestContext,
 ) -> AppResult<StatusCode> {
-    user.require(Permission::ManageOwnProfile)?;
     profile::delete_account(&state, user.id, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -76,11 +73,10 @@ async fn delete_profile(
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn change_password(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageOwnProfile as u8 }>,
     ctx: RequestContext,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> AppResult<StatusCode> {
-    user.require(Permission::ManageOwnProfile)?;
     profile::change_password(&state, user.id, user.session_id, req, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -108,11 +104,10 @@ fn multipart_error(err: axum::extract::multipart::MultipartError) -> AppError {
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 async fn upload_photo(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ManageOwnProfile as u8 }>,
     ctx: RequestContext,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<ApiJson<UserView>> {
-    user.require(Permission::ManageOwnProfile)?;
     let mut multipart = multipart.map_err(|_| {
         AppError::UnsupportedMediaType("Expected Content-Type: multipart/form-data".into())
     })?;

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::if_match;
 use crate::error::{AppResult, ErrorBody};
-use crate::http::auth::AuthUser;
+use crate::http::auth::Require;
 use crate::http::context::RequestContext;
 use crate::http::extract::ApiPath;
 use crate::http::json::ApiJson;
@@ -27,10 +27,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = Vec<ItemView>), (status = 404, body = ErrorBody)))]
 async fn list_items(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ViewOrders as u8 }>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<ApiJson<Vec<ItemView>>> {
-    user.require(Permission::ViewOrders)?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
     Ok(ApiJson(items::list(&state, &viewer, id).await?))
 }
@@ -43,13 +42,12 @@ async fn list_items(
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_item(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::WorkOrders as u8 }>,
     ctx: RequestContext,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<ItemInput>,
 ) -> AppResult<(StatusCode, ApiJson<ItemView>)> {
-    user.require(Permission::WorkOrders)?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
     Ok((
         StatusCode::CREATED,
@@ -65,13 +63,12 @@ async fn add_item(
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn patch_item(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::WorkOrders as u8 }>,
     ctx: RequestContext,
     headers: HeaderMap,
     ApiPath((id, item_id)): ApiPath<(Uuid, Uuid)>,
     ApiJson(patch): ApiJson<ItemPatch>,
 ) -> AppResult<ApiJson<ItemView>> {
-    user.require(Permission::WorkOrders)?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
     Ok(ApiJson(
         items::patch(
@@ -94,12 +91,11 @@ async fn patch_item(
         (status = 422, body = ErrorBody)))]
 async fn delete_item(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::WorkOrders as u8 }>,
     ctx: RequestContext,
     headers: HeaderMap,
     ApiPath((id, item_id)): ApiPath<(Uuid, Uuid)>,
 ) -> AppResult<StatusCode> {
-    user.require(Permission::WorkOrders)?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
     items::remove(&state, &viewer, id, item_id, if_match(&headers)?, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -10,7 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::error::{AppResult, ErrorBody};
-use crate::http::auth::AuthUser;
+use crate::http::auth::{AuthUser, Require};
 use crate::http::context::RequestContext;
 use crate::http::extract::ApiPath;
 use crate::http::json::ApiJson;
@@ -211,12 +211,11 @@ async fn set_status(
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn set_assignee(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::AssignOrders as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<AssigneeRequest>,
 ) -> AppResult<ApiJson<OrderView>> {
-    user.require(Permission::AssignOrders)?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
     let order = assign::assign(&state, &viewer, id, body, &ctx).await?;
     Ok(ApiJson(
@@ -230,10 +229,9 @@ async fn set_assignee(
     responses((status = 200, body = Vec<ShipmentView>), (status = 404, body = ErrorBody)))]
 async fn list_shipments(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ViewOrders as u8 }>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<ApiJson<Vec<ShipmentView>>> {
-    user.require(Permission::ViewOrders)?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
     Ok(ApiJson(shipments::list(&state, &viewer, id).await?))
 }
@@ -246,12 +244,11 @@ async fn list_shipments(
         (status = 422, description = "More than is left to ship, or not shippable now", body = ErrorBody)))]
 async fn create_shipment(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ShipOrders as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<NewShipment>,
 ) -> AppResult<(StatusCode, ApiJson<ShipmentView>)> {
-    user.require(Permission::ShipOrders)?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
     Ok((
         StatusCode::CREATED,
@@ -266,11 +263,10 @@ async fn create_shipment(
         (status = 409, body = ErrorBody)))]
 async fn deliver_shipment(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ShipOrders as u8 }>,
     ctx: RequestContext,
     ApiPath((id, shipment_id)): ApiPath<(Uuid, Uuid)>,
 ) -> AppResult<ApiJson<ShipmentView>> {
-    user.require(Permission::ShipOrders)?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
     Ok(ApiJson(
         shipments::deliver(&state, &viewer, id, shipment_id, &ctx).await?,
@@ -288,9 +284,8 @@ pub struct JobResult {
     responses((status = 200, body = JobResult), (status = 403, body = ErrorBody)))]
 async fn run_auto_advance(
     State(state): State<AppState>,
-    user: AuthUser,
+    _: Require<{ Permission::RunJobs as u8 }>,
 ) -> AppResult<ApiJson<JobResult>> {
-    user.require(Permission::RunJobs)?;
     Ok(ApiJson(JobResult {
         moved: jobs::auto_advance(&state).await?,
     }))

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{etag, if_match};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::http::auth::AuthUser;
+use crate::http::auth::{AuthUser, Require};
 use crate::http::context::RequestContext;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::json::{is_json_headers, parse_json, ApiJson};
@@ -58,12 +58,11 @@ fn to_json<T: serde::Serialize>(value: &T) -> AppResult<String> {
         (status = 422, description = "Idempotency key reused with another body", body = ErrorBody)))]
 async fn create_order(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::CreateOrders as u8 }>,
     ctx: RequestContext,
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    user.require(Permission::CreateOrders)?;
     if !is_json_headers(&headers) {
         return Err(AppError::UnsupportedMediaType(
             "Expected Content-Type: application/json".into(),
@@ -112,10 +111,9 @@ async fn create_order(
     responses((status = 200, body = Page<OrderSummary>), (status = 400, body = ErrorBody)))]
 async fn list_orders(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ViewOrders as u8 }>,
     ApiQuery(q): ApiQuery<read::OrderQuery>,
 ) -> AppResult<ApiJson<Page<OrderSummary>>> {
-    user.require(Permission::ViewOrders)?;
     let page = PageQuery {
         page: q.page,
         limit: q.limit,
@@ -130,10 +128,9 @@ async fn list_orders(
     responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
 async fn get_order(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::ViewOrders as u8 }>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Response> {
-    user.require(Permission::ViewOrders)?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
     let view = read::get(&state, &viewer, id).await?;
     Ok(([etag(view.order.version)], ApiJson(view)).into_response())
@@ -147,7 +144,6 @@ async fn update_order(
     id: Uuid,
     input: OrderInput,
 ) -> AppResult<Response> {
-    user.require(Permission::WorkOrders)?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
     let order = update::update(&state, &viewer, id, input, if_match(&headers)?, &ctx).await?;
     let view = read::view(state.db.conn(), &state, &viewer, order).await?;
@@ -163,7 +159,7 @@ async fn update_order(
         (status = 409, description = "Stale version", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn put_order(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::WorkOrders as u8 }>,
     ctx: RequestContext,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
@@ -180,7 +176,7 @@ async fn put_order(
         (status = 409, description = "Stale version", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn patch_order(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::WorkOrders as u8 }>,
     ctx: RequestContext,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
@@ -194,11 +190,10 @@ async fn patch_order(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_order(
     State(state): State<AppState>,
-    user: AuthUser,
+    Require(user): Require<{ Permission::WorkOrders as u8 }>,
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<StatusCode> {
-    user.require(Permission::WorkOrders)?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
     update::delete(&state, &viewer, id, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -12,10 +12,17 @@ pub async fn next_number<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<
     let name = format!("{prefix}{}", Utc::now().year());
     // Make sure the counter exists without a failing statement (which would abort the
     // transaction on PostgreSQL): a concurrent creator's row is as good as ours.
-    sequence::Entity::insert(sequence::ActiveModel { name: Set(name.clone()), next_value: Set(1) })
-        .on_conflict(OnConflict::column(Column::Name).do_nothing_on([Column::Name]).to_owned())
-        .exec_without_returning(db)
-        .await?;
+    sequence::Entity::insert(sequence::ActiveModel {
+        name: Set(name.clone()),
+        next_value: Set(1),
+    })
+    .on_conflict(
+        OnConflict::column(Column::Name)
+            .do_nothing_on([Column::Name])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
     sequence::Entity::update_many()
         .col_expr(Column::NextValue, Expr::col(Column::NextValue).add(1))
         .filter(Column::Name.eq(name.clone()))
@@ -24,6 +31,8 @@ pub async fn next_number<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<
     let row = sequence::Entity::find_by_id(name.clone())
         .one(db)
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order number counter {name} vanished")))?;
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("order number counter {name} vanished"))
+        })?;
     Ok(format!("{name}-{:06}", row.next_value - 1))
 }
