@@ -48,13 +48,13 @@ pub fn boolean(col: &str, default: bool) -> ColumnDef {
         .to_owned()
 }
 
-/// A UTC timestamp. MySQL's TIMESTAMP ends in 2038 and converts by session zone, so it gets
-/// DATETIME(6); PostgreSQL gets timestamptz; SQLite stores RFC 3339 text.
+/// A UTC time without a zone, to the microsecond: DATETIME(6) on MySQL (its TIMESTAMP ends in
+/// 2038), `timestamp` on PostgreSQL, text on SQLite. The application only stores UTC.
 fn timestamp_column(backend: DatabaseBackend, col: &str) -> ColumnDef {
     let mut def = ColumnDef::new(name(col));
     match backend {
         DatabaseBackend::MySql => def.custom(name("datetime(6)")),
-        _ => def.timestamp_with_time_zone(),
+        _ => def.date_time(),
     };
     def
 }

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use axum::{Extension, Router};
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use tokio::net::TcpListener;
 use utoipa::OpenApi as _;
@@ -74,7 +73,7 @@ async fn stored_secret(db: &Db, name: &str) -> anyhow::Result<String> {
     let inserted = ActiveModel {
         name: Set(name.into()),
         value: Set(random_secret()),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::time::now()),
     }
     .insert(db.conn())
     .await;

@@ -21,5 +21,6 @@ pub mod reference;
 pub mod server_secret;
 pub mod state;
 pub mod telemetry;
+pub mod time;
 pub mod web;
 pub mod workflow;

@@ -14,7 +14,7 @@ pub struct Model {
     pub request_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-    pub created_at: DateTimeUtc,
+    pub created_at: DateTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -54,7 +54,7 @@ pub async fn record<C: ConnectionTrait>(
         request_id: Set(Some(ctx.request_id.clone())),
         ip: Set(ctx.ip.clone()),
         user_agent: Set(ctx.user_agent.clone()),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::time::now()),
     }
     .insert(db)
     .await
@@ -98,7 +98,7 @@ impl From<entity::Model> for AuditLogView {
             request_id: m.request_id,
             ip: m.ip,
             user_agent: m.user_agent,
-            created_at: m.created_at,
+            created_at: crate::time::utc(m.created_at),
         }
     }
 }
@@ -123,10 +123,10 @@ pub async fn list<C: ConnectionTrait>(
         query = query.filter(Column::EntityId.eq(entity_id));
     }
     if let Some(from) = filter.from {
-        query = query.filter(Column::CreatedAt.gte(from));
+        query = query.filter(Column::CreatedAt.gte(crate::time::stored(from)));
     }
     if let Some(to) = filter.to {
-        query = query.filter(Column::CreatedAt.lt(to));
+        query = query.filter(Column::CreatedAt.lt(crate::time::stored(to)));
     }
     let query = query
         .order_by_desc(Column::CreatedAt)

@@ -49,8 +49,8 @@ impl From<customer::Model> for CustomerView {
             shipping_address: c.shipping_address,
             user_id: c.user_id,
             active: c.active,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
+            created_at: crate::time::utc(c.created_at),
+            updated_at: crate::time::utc(c.updated_at),
         }
     }
 }
@@ -193,7 +193,7 @@ pub async fn create(
     input: CustomerInput,
     ctx: &RequestContext,
 ) -> AppResult<CustomerView> {
-    let now = Utc::now();
+    let now = crate::time::now();
     let mut row = customer::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(String::new()),
@@ -232,7 +232,7 @@ pub async fn update(
         check_link(&*txn, link).await?;
         row.user_id = Set(link);
     }
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(crate::time::now());
     let after = row.update(&*txn).await?;
     let entry = AuditEntry::new("customer.updated", "customer", id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));

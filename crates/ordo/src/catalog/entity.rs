@@ -16,8 +16,8 @@ pub mod customer {
         /// The `customer` account that sees this customer's orders.
         pub user_id: Option<Uuid>,
         pub active: bool,
-        pub created_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
+        pub created_at: DateTime,
+        pub updated_at: DateTime,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -46,8 +46,8 @@ pub mod product {
         pub active: bool,
         /// Quantity units.
         pub reorder_level: i64,
-        pub created_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
+        pub created_at: DateTime,
+        pub updated_at: DateTime,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

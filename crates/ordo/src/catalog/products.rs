@@ -53,8 +53,8 @@ impl From<product::Model> for ProductView {
             currency: p.currency,
             active: p.active,
             reorder_level: fixed::qty(p.reorder_level),
-            created_at: p.created_at,
-            updated_at: p.updated_at,
+            created_at: crate::time::utc(p.created_at),
+            updated_at: crate::time::utc(p.updated_at),
         }
     }
 }
@@ -239,7 +239,7 @@ pub async fn create(
     input: ProductInput,
     ctx: &RequestContext,
 ) -> AppResult<ProductView> {
-    let now = Utc::now();
+    let now = crate::time::now();
     let mut row = product::ActiveModel {
         id: Set(Uuid::now_v7()),
         sku: Set(String::new()),
@@ -284,7 +284,7 @@ pub async fn update(
     let before = find(&*txn, id).await?;
     let mut row: product::ActiveModel = before.clone().into();
     input.apply(&mut row, false)?;
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(crate::time::now());
     let after = row.update(&*txn).await?;
     let entry = AuditEntry::new("product.updated", "product", id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));

@@ -14,7 +14,7 @@ pub struct Model {
     pub actor_id: Option<Uuid>,
     pub correlation_id: Option<String>,
     pub causation_id: Option<Uuid>,
-    pub created_at: DateTimeUtc,
+    pub created_at: DateTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,7 +4,6 @@
 
 pub mod entity;
 
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, NotSet, Set};
 use uuid::Uuid;
 
@@ -32,7 +31,7 @@ pub async fn append<C: ConnectionTrait>(
         actor_id: Set(actor),
         correlation_id: Set(Some(ctx.request_id.clone())),
         causation_id: Set(None),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::time::now()),
     }
     .insert(db)
     .await?;

@@ -5,7 +5,6 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use chrono::Utc;
 use sea_orm::EntityTrait;
 use uuid::Uuid;
 
@@ -65,7 +64,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or_else(unauthorized)?;
         if session.user_id != claims.sub
             || session.revoked_at.is_some()
-            || session.expires_at <= Utc::now()
+            || session.expires_at <= crate::time::now()
         {
             return Err(unauthorized());
         }

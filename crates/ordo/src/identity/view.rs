@@ -52,8 +52,8 @@ impl From<user::Model> for UserView {
             active: u.active,
             email_verified: u.email_verified,
             has_password: u.password_hash.is_some(),
-            created_at: u.created_at,
-            updated_at: u.updated_at,
+            created_at: crate::time::utc(u.created_at),
+            updated_at: crate::time::utc(u.updated_at),
         }
     }
 }

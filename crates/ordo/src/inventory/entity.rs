@@ -10,7 +10,7 @@ pub mod level {
         pub product_id: Uuid,
         pub on_hand: i64,
         pub reserved: i64,
-        pub updated_at: DateTimeUtc,
+        pub updated_at: DateTime,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -50,7 +50,7 @@ pub mod movement {
         pub reason: Option<String>,
         pub actor_id: Option<Uuid>,
         pub order_id: Option<Uuid>,
-        pub created_at: DateTimeUtc,
+        pub created_at: DateTime,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

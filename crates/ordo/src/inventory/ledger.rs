@@ -2,7 +2,6 @@
 //! take stock below zero: the condition is checked by the database at write time) plus one
 //! movement row, inside the caller's transaction.
 
-use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -45,7 +44,7 @@ pub async fn open_level<C: ConnectionTrait>(db: &C, product_id: Uuid) -> AppResu
         product_id: Set(product_id),
         on_hand: Set(0),
         reserved: Set(0),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(crate::time::now()),
     }
     .insert(db)
     .await?;
@@ -89,7 +88,7 @@ async fn apply<C: ConnectionTrait>(
             level::Column::Reserved,
             reserved.clone().add(reserved_delta),
         )
-        .col_expr(level::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(level::Column::UpdatedAt, Expr::value(crate::time::now()))
         .filter(level::Column::ProductId.eq(product_id))
         .filter(Expr::expr(reserved.clone().add(reserved_delta)).gte(0))
         .filter(Expr::expr(on_hand.add(on_hand_delta).sub(reserved.add(reserved_delta))).gte(0))
@@ -110,7 +109,7 @@ async fn apply<C: ConnectionTrait>(
         reason: Set(ctx.reason.map(|r| r.chars().take(500).collect())),
         actor_id: Set(ctx.actor),
         order_id: Set(ctx.order_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::time::now()),
     }
     .insert(db)
     .await?;

@@ -243,7 +243,7 @@ impl From<movement::Model> for MovementView {
             reason: m.reason,
             actor_id: m.actor_id,
             order_id: m.order_id,
-            created_at: m.created_at,
+            created_at: crate::time::utc(m.created_at),
         }
     }
 }

@@ -35,17 +35,17 @@ pub mod order {
         pub completion_notes: Option<String>,
         pub tracking_number: Option<String>,
         pub cancel_reason: Option<String>,
-        pub valid_until: Option<DateTimeUtc>,
-        pub estimated_completion: Option<DateTimeUtc>,
-        pub completed_at: Option<DateTimeUtc>,
+        pub valid_until: Option<DateTime>,
+        pub estimated_completion: Option<DateTime>,
+        pub completed_at: Option<DateTime>,
         /// Whether the items' open quantities are held in stock for this order.
         pub stock_reserved: bool,
         /// Free-form JSON object for what a workflow adds.
         pub attributes: String,
         /// Incremented by every change; the basis of optimistic concurrency.
         pub version: i32,
-        pub created_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
+        pub created_at: DateTime,
+        pub updated_at: DateTime,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -95,7 +95,7 @@ pub mod history {
         /// None for the system (background jobs).
         pub actor_id: Option<Uuid>,
         pub note: Option<String>,
-        pub created_at: DateTimeUtc,
+        pub created_at: DateTime,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -119,8 +119,8 @@ pub mod shipment {
         pub tracking_number: Option<String>,
         pub rake_number: Option<String>,
         pub created_by: Option<Uuid>,
-        pub shipped_at: DateTimeUtc,
-        pub delivered_at: Option<DateTimeUtc>,
+        pub shipped_at: DateTime,
+        pub delivered_at: Option<DateTime>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -200,7 +200,7 @@ pub mod idempotency {
         pub request_hash: String,
         pub status: i32,
         pub response: String,
-        pub created_at: DateTimeUtc,
+        pub created_at: DateTime,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

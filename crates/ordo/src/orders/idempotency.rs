@@ -2,7 +2,7 @@
 //! response; with a different body, 422. Keys live 24 hours. The key is claimed in the same
 //! transaction that creates the order, so concurrent retries cannot both create one.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -44,7 +44,7 @@ pub async fn lookup<C: sea_orm::ConnectionTrait>(
     let found = Key::find()
         .filter(Column::UserId.eq(user_id))
         .filter(Column::Key.eq(key))
-        .filter(Column::CreatedAt.gt(Utc::now() - Duration::hours(TTL_HOURS)))
+        .filter(Column::CreatedAt.gt(crate::time::now() - Duration::hours(TTL_HOURS)))
         .one(db)
         .await?;
     match found {
@@ -72,7 +72,7 @@ pub async fn claim<C: sea_orm::ConnectionTrait>(
     Key::delete_many()
         .filter(Column::UserId.eq(user_id))
         .filter(Column::Key.eq(key))
-        .filter(Column::CreatedAt.lte(Utc::now() - Duration::hours(TTL_HOURS)))
+        .filter(Column::CreatedAt.lte(crate::time::now() - Duration::hours(TTL_HOURS)))
         .exec(db)
         .await?;
     let id = Uuid::now_v7();
@@ -83,7 +83,7 @@ pub async fn claim<C: sea_orm::ConnectionTrait>(
         request_hash: Set(hash.to_string()),
         status: Set(0),
         response: Set(String::new()),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::time::now()),
     }
     .insert(db)
     .await;
@@ -121,7 +121,7 @@ pub async fn store<C: sea_orm::ConnectionTrait>(
 pub async fn purge_expired(state: &AppState) -> AppResult<u64> {
     let txn = state.db.begin_write().await?;
     let deleted = Key::delete_many()
-        .filter(Column::CreatedAt.lte(Utc::now() - Duration::hours(TTL_HOURS)))
+        .filter(Column::CreatedAt.lte(crate::time::now() - Duration::hours(TTL_HOURS)))
         .exec(&*txn)
         .await?
         .rows_affected;

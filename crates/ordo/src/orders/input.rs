@@ -196,10 +196,10 @@ pub async fn apply_fields<C: ConnectionTrait>(
         }
     }
     if let Some(at) = input.valid_until {
-        row.valid_until = Set(Some(at));
+        row.valid_until = Set(Some(crate::time::stored(at)));
     }
     if let Some(at) = input.estimated_completion {
-        row.estimated_completion = Set(Some(at));
+        row.estimated_completion = Set(Some(crate::time::stored(at)));
     }
     if let Some(attributes) = &input.attributes {
         if attributes.is_object() && attributes.to_string().len() <= 16 * 1024 {

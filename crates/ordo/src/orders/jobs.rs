@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entity::order;
@@ -27,7 +26,7 @@ pub async fn auto_advance(state: &AppState) -> AppResult<u64> {
             let wait = timer
                 .after_secs
                 .unwrap_or(state.settings.auto_advance_after_secs);
-            let cutoff = Utc::now() - chrono::Duration::seconds(wait as i64);
+            let cutoff = crate::time::now() - chrono::Duration::seconds(wait as i64);
             let due: Vec<order::Model> = order::Entity::find()
                 .filter(order::Column::Workflow.eq(workflow.name.clone()))
                 .filter(order::Column::Status.eq(timer.from.clone()))

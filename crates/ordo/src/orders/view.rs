@@ -78,15 +78,15 @@ impl From<order::Model> for OrderSummary {
             completion_notes: o.completion_notes,
             tracking_number: o.tracking_number,
             cancel_reason: o.cancel_reason,
-            valid_until: o.valid_until,
-            estimated_completion: o.estimated_completion,
-            completed_at: o.completed_at,
+            valid_until: o.valid_until.map(crate::time::utc),
+            estimated_completion: o.estimated_completion.map(crate::time::utc),
+            completed_at: o.completed_at.map(crate::time::utc),
             stock_reserved: o.stock_reserved,
             attributes: serde_json::from_str(&o.attributes)
                 .unwrap_or_else(|_| serde_json::json!({})),
             version: o.version,
-            created_at: o.created_at,
-            updated_at: o.updated_at,
+            created_at: crate::time::utc(o.created_at),
+            updated_at: crate::time::utc(o.updated_at),
         }
     }
 }
@@ -148,7 +148,7 @@ impl From<history::Model> for HistoryView {
             to: h.to_status,
             actor_id: h.actor_id,
             note: h.note,
-            at: h.created_at,
+            at: crate::time::utc(h.created_at),
         }
     }
 }
@@ -182,8 +182,8 @@ impl From<(shipment::Model, Vec<shipment_item::Model>)> for ShipmentView {
             carrier: s.carrier,
             tracking_number: s.tracking_number,
             rake_number: s.rake_number,
-            shipped_at: s.shipped_at,
-            delivered_at: s.delivered_at,
+            shipped_at: crate::time::utc(s.shipped_at),
+            delivered_at: s.delivered_at.map(crate::time::utc),
             items: items
                 .into_iter()
                 .map(|i| ShipmentItemView {

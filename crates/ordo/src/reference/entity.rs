@@ -13,8 +13,8 @@ pub struct Model {
     pub active: bool,
     /// Set once an order refers to the entry.
     pub used: bool,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -131,8 +131,8 @@ impl From<entity::Model> for EntryView {
             rank: m.rank,
             active: m.active,
             used: m.used,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
+            created_at: crate::time::utc(m.created_at),
+            updated_at: crate::time::utc(m.updated_at),
         }
     }
 }
@@ -149,7 +149,7 @@ pub async fn seed_defaults<C: ConnectionTrait>(db: &C) -> Result<(), sea_orm::Db
             continue;
         }
         for (rank, (code, description)) in kind.defaults().iter().enumerate() {
-            let now = Utc::now();
+            let now = crate::time::now();
             let row = entity::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 kind: Set(kind.as_str().to_string()),
@@ -286,7 +286,7 @@ pub async fn create(
             1000
         }
     });
-    let now = Utc::now();
+    let now = crate::time::now();
     let txn = state.db.begin_write().await?;
     let exists = Entry::find()
         .filter(Column::Kind.eq(kind.as_str()))
@@ -356,7 +356,7 @@ pub async fn update(
     if let Some(active) = input.active {
         row.active = Set(active);
     }
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(crate::time::now());
     let after = row.update(&*txn).await?;
     let entry = AuditEntry::new("reference.updated", "reference", id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));
@@ -378,7 +378,7 @@ pub async fn delete(
     let result = if before.used {
         let mut row: entity::ActiveModel = before.clone().into();
         row.active = Set(false);
-        row.updated_at = Set(Utc::now());
+        row.updated_at = Set(crate::time::now());
         let after = row.update(&*txn).await?;
         let entry = AuditEntry::new("reference.deactivated", "reference", id)
             .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));

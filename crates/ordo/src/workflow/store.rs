@@ -1,7 +1,6 @@
 //! Where workflows come from: the built-ins in code, custom ones from the database (so every
 //! instance sees a new workflow at once, without a restart).
 
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
 use serde_json::json;
 
@@ -25,7 +24,7 @@ pub mod entity {
         /// The definition as JSON.
         pub definition: String,
         pub created_by: Option<Uuid>,
-        pub created_at: DateTimeUtc,
+        pub created_at: DateTime,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -87,7 +86,7 @@ pub async fn create(
         name: Set(workflow.name.clone()),
         definition: Set(serde_json::to_string(&workflow).map_err(|e| AppError::Internal(e.into()))?),
         created_by: Set(Some(actor.id)),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::time::now()),
     }
     .insert(&*txn)
     .await?;

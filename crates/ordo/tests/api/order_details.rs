@@ -775,7 +775,30 @@ async fn bad_input_on_order_routes(app: TestApp) {
     );
 }
 
+/// Times before 1970 and after 2038 survive every backend unchanged, and filter correctly.
+async fn dates_round_trip_on_every_backend(app: TestApp) {
+    let admin = app.admin().await;
+    let body = json!({ "workflow": "service", "validUntil": "2040-05-06T07:08:09.123456Z", "estimatedCompletion": "1960-01-02T03:04:05Z" });
+    let created = app.post("/api/v1/orders", Some(&admin.access), body).await;
+    let id = created.expect(201)["id"].as_str().unwrap().to_string();
+    let read = app
+        .get(&format!("/api/v1/orders/{id}"), Some(&admin.access))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(read["validUntil"], "2040-05-06T07:08:09.123456Z");
+    assert_eq!(read["estimatedCompletion"], "1960-01-02T03:04:05Z");
+    let far = "createdTo=2999-01-01T00:00:00Z&createdFrom=1900-01-01T00:00:00Z";
+    assert_eq!(
+        app.get(&format!("/api/v1/orders?{far}"), Some(&admin.access))
+            .await
+            .expect(200)["totalCount"],
+        1
+    );
+}
+
 crate::scenarios!(
+    dates_round_trip_on_every_backend,
     items_change_totals_and_reservations,
     lists_filter_search_sort_and_scope,
     deleting_orders_follows_ownership_and_state,

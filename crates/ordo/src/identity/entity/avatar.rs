@@ -7,7 +7,7 @@ pub struct Model {
     pub user_id: Uuid,
     pub content_type: String,
     pub data: Vec<u8>,
-    pub updated_at: DateTimeUtc,
+    pub updated_at: DateTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,7 +8,7 @@ pub struct Model {
     pub email: String,
     pub ip: String,
     pub success: bool,
-    pub created_at: DateTimeUtc,
+    pub created_at: DateTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

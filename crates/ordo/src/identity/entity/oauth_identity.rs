@@ -10,7 +10,7 @@ pub struct Model {
     /// The provider's stable user id.
     pub subject: String,
     pub email: String,
-    pub created_at: DateTimeUtc,
+    pub created_at: DateTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

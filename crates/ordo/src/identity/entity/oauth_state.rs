@@ -10,8 +10,8 @@ pub struct Model {
     pub state_hash: String,
     pub provider: String,
     pub pkce_verifier: String,
-    pub created_at: DateTimeUtc,
-    pub expires_at: DateTimeUtc,
+    pub created_at: DateTime,
+    pub expires_at: DateTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

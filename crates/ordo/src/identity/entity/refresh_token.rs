@@ -7,10 +7,10 @@ pub struct Model {
     pub id: Uuid,
     pub session_id: Uuid,
     pub token_hash: String,
-    pub created_at: DateTimeUtc,
-    pub expires_at: DateTimeUtc,
+    pub created_at: DateTime,
+    pub expires_at: DateTime,
     /// Set when the token was exchanged; presenting it again revokes the session.
-    pub used_at: Option<DateTimeUtc>,
+    pub used_at: Option<DateTime>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,9 +7,9 @@ pub struct Model {
     pub id: Uuid,
     pub user_id: Uuid,
     pub token_hash: String,
-    pub created_at: DateTimeUtc,
-    pub expires_at: DateTimeUtc,
-    pub used_at: Option<DateTimeUtc>,
+    pub created_at: DateTime,
+    pub expires_at: DateTime,
+    pub used_at: Option<DateTime>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

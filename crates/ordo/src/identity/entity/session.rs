@@ -10,9 +10,9 @@ pub struct Model {
     pub user_id: Uuid,
     /// `password`, `oauth:google`, `oauth:github`, `setup`.
     pub method: String,
-    pub created_at: DateTimeUtc,
-    pub expires_at: DateTimeUtc,
-    pub revoked_at: Option<DateTimeUtc>,
+    pub created_at: DateTime,
+    pub expires_at: DateTime,
+    pub revoked_at: Option<DateTime>,
     pub revoke_reason: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,

@@ -19,9 +19,9 @@ pub struct Model {
     pub has_avatar: bool,
     pub active: bool,
     pub email_verified: bool,
-    pub deleted_at: Option<DateTimeUtc>,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+    pub deleted_at: Option<DateTime>,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,7 +1,6 @@
 //! User administration by admins. The last active admin can be neither demoted, deactivated nor
 //! deleted; a deactivated user's sessions end at once.
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -147,7 +146,7 @@ pub async fn update(
         }
     }
     profile.apply(&mut row);
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(crate::time::now());
     let after = row.update(&*txn).await?;
     let entry = AuditEntry::new("user.updated", "user", id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));
@@ -170,7 +169,7 @@ pub async fn set_role(
     }
     let mut row: user::ActiveModel = before.clone().into();
     row.role = Set(role.as_str().to_string());
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(crate::time::now());
     let after = row.update(&*txn).await?;
     let entry = AuditEntry::new("user.role_changed", "user", id).with_details(
         json!({ "before": { "role": before.role }, "after": { "role": after.role } }),
@@ -195,7 +194,7 @@ pub async fn set_active(
     }
     let mut row: user::ActiveModel = before.clone().into();
     row.active = Set(active);
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(crate::time::now());
     let after = row.update(&*txn).await?;
     let action = if active {
         "user.activated"

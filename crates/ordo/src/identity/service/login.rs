@@ -2,7 +2,7 @@
 //! for one account or from one IP inside `login_window_secs` answer 429 until the window slides.
 //! Attempts are kept in the database so every instance sees the same count.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -29,10 +29,10 @@ async fn lockout<C: ConnectionTrait>(
 ) -> AppResult<Option<u64>> {
     let window = Duration::seconds(state.settings.login_window_secs as i64);
     let max = u64::from(state.settings.login_max_failures.max(1));
-    let since = Utc::now() - window;
+    let since = crate::time::now() - window;
     let mut retry_after = None;
     for (column, value) in [(Column::Email, email), (Column::Ip, ip)] {
-        let recent: Vec<DateTime<Utc>> = LoginAttempt::find()
+        let recent: Vec<chrono::NaiveDateTime> = LoginAttempt::find()
             .select_only()
             .column(Column::CreatedAt)
             .filter(column.eq(value))
@@ -46,7 +46,9 @@ async fn lockout<C: ConnectionTrait>(
         if recent.len() as u64 >= max {
             // The lockout ends when the max-th most recent failure leaves the window.
             let oldest_counted = recent[recent.len() - 1];
-            let secs = (oldest_counted + window - Utc::now()).num_seconds().max(1) as u64;
+            let secs = (oldest_counted + window - crate::time::now())
+                .num_seconds()
+                .max(1) as u64;
             retry_after = Some(retry_after.map_or(secs, |s: u64| s.max(secs)));
         }
     }
@@ -64,7 +66,7 @@ async fn record_attempt<C: ConnectionTrait>(
         email: Set(email.chars().take(320).collect()),
         ip: Set(ip.to_string()),
         success: Set(success),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::time::now()),
     }
     .insert(db)
     .await?;

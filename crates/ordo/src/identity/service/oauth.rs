@@ -2,7 +2,7 @@
 //! An account is found by the provider's subject id, else linked by verified e-mail, else created
 //! as a customer. Endpoints come from configuration, so any compatible provider can stand in.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
@@ -161,7 +161,7 @@ pub async fn start(state: &AppState, provider: Provider) -> AppResult<String> {
         request = request.add_scope(Scope::new(scope.to_string()));
     }
     let (url, csrf) = request.url();
-    let now = Utc::now();
+    let now = crate::time::now();
     let txn = state.db.begin_write().await?;
     // Forget abandoned sign-ins as we go.
     oauth_state::Entity::delete_many()
@@ -297,7 +297,7 @@ pub async fn callback(
         )
     };
     let stored = stored
-        .filter(|s| s.expires_at > Utc::now())
+        .filter(|s| s.expires_at > crate::time::now())
         .ok_or_else(invalid_state)?;
     let deleted = oauth_state::Entity::delete_by_id(stored.id)
         .exec(state.db.conn())
@@ -377,7 +377,7 @@ async fn sign_in(
                 provider: Set(provider.as_str().to_string()),
                 subject: Set(identity.subject.clone()),
                 email: Set(user.email.clone()),
-                created_at: Set(Utc::now()),
+                created_at: Set(crate::time::now()),
             }
             .insert(&*txn)
             .await?;

@@ -1,7 +1,7 @@
 //! Forgotten passwords: a single-use token, valid for `password_reset_ttl_secs`, is mailed to the
 //! account; the answer is the same whether or not the account exists.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
@@ -26,7 +26,7 @@ pub async fn request_reset(state: &AppState, email: &str, ctx: &RequestContext) 
         return Ok(());
     }
     let token = random_secret();
-    let now = Utc::now();
+    let now = crate::time::now();
     let ttl = state.settings.password_reset_ttl_secs;
     let txn = state.db.begin_write().await?;
     reset_token::ActiveModel {
@@ -87,7 +87,7 @@ pub async fn reset(
         .one(db)
         .await?
         .ok_or_else(invalid)?;
-    let now = Utc::now();
+    let now = crate::time::now();
     if row.used_at.is_some() || row.expires_at <= now {
         return Err(invalid());
     }

@@ -1,6 +1,5 @@
 //! One's own account: profile fields, password, photo, and deleting the account.
 
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde::Deserialize;
 use serde_json::json;
@@ -44,7 +43,7 @@ pub async fn update(
     let before = users::find_live(&*txn, user_id).await?;
     let mut row: user::ActiveModel = before.clone().into();
     profile.apply(&mut row);
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(crate::time::now());
     let after = row.update(&*txn).await?;
     let entry = AuditEntry::new("user.profile_updated", "user", user_id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));
@@ -86,7 +85,7 @@ pub async fn change_password(
     let txn = state.db.begin_write().await?;
     let mut row: user::ActiveModel = users::find_live(&*txn, user_id).await?.into();
     row.password_hash = Set(Some(hash));
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(crate::time::now());
     row.update(&*txn).await?;
     revoke_other_sessions(&*txn, user_id, session_id).await?;
     audit::record(
@@ -108,7 +107,7 @@ async fn revoke_other_sessions(
     use crate::identity::entity::session;
     use sea_orm::{sea_query::Expr, ColumnTrait, QueryFilter};
     session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedAt, Expr::value(crate::time::now()))
         .col_expr(
             session::Column::RevokeReason,
             Expr::value("password_changed"),
@@ -146,13 +145,13 @@ pub async fn set_photo(
         user_id: Set(user_id),
         content_type: Set(avatar::CONTENT_TYPE.to_string()),
         data: Set(processed),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(crate::time::now()),
     }
     .insert(&*txn)
     .await?;
     let mut row: user::ActiveModel = user.into();
     row.has_avatar = Set(true);
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(crate::time::now());
     let after = row.update(&*txn).await?;
     let entry = AuditEntry::new("user.photo_changed", "user", user_id)
         .with_details(json!({ "bytes": size }));

@@ -28,7 +28,7 @@ async fn mint_refresh_token<C: ConnectionTrait>(
     session_id: Uuid,
 ) -> AppResult<String> {
     let token = random_secret();
-    let now = Utc::now();
+    let now = crate::time::now();
     refresh_token::ActiveModel {
         id: Set(Uuid::now_v7()),
         session_id: Set(session_id),
@@ -50,7 +50,7 @@ pub async fn open<C: ConnectionTrait>(
     method: &str,
     ctx: &RequestContext,
 ) -> AppResult<NewSession> {
-    let now = Utc::now();
+    let now = crate::time::now();
     let session_id = Uuid::now_v7();
     session::ActiveModel {
         id: Set(session_id),
@@ -93,7 +93,7 @@ pub fn token_response(
 
 pub async fn revoke<C: ConnectionTrait>(db: &C, session_id: Uuid, reason: &str) -> AppResult<()> {
     session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedAt, Expr::value(crate::time::now()))
         .col_expr(session::Column::RevokeReason, Expr::value(reason))
         .filter(session::Column::Id.eq(session_id))
         .filter(session::Column::RevokedAt.is_null())
@@ -104,7 +104,7 @@ pub async fn revoke<C: ConnectionTrait>(db: &C, session_id: Uuid, reason: &str) 
 
 pub async fn revoke_all<C: ConnectionTrait>(db: &C, user_id: Uuid, reason: &str) -> AppResult<()> {
     session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedAt, Expr::value(crate::time::now()))
         .col_expr(session::Column::RevokeReason, Expr::value(reason))
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::RevokedAt.is_null())
@@ -134,7 +134,7 @@ pub async fn refresh(
         .one(&*txn)
         .await?
         .ok_or_else(invalid_refresh)?;
-    let now = Utc::now();
+    let now = crate::time::now();
     if session.revoked_at.is_some() || session.expires_at <= now {
         return Err(invalid_refresh());
     }

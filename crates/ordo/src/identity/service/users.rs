@@ -1,6 +1,5 @@
 //! Account rules shared by registration, administration, setup, OAuth and the command line.
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect, Set,
@@ -170,7 +169,7 @@ pub fn parse_credentials(
 }
 
 pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser) -> AppResult<user::Model> {
-    let now = Utc::now();
+    let now = crate::time::now();
     let mut row = user::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(new.email.into_string()),
@@ -280,8 +279,8 @@ pub async fn erase<C: ConnectionTrait>(db: &C, target: user::Model) -> AppResult
     row.address = Set(None);
     row.has_avatar = Set(false);
     row.active = Set(false);
-    row.deleted_at = Set(Some(Utc::now()));
-    row.updated_at = Set(Utc::now());
+    row.deleted_at = Set(Some(crate::time::now()));
+    row.updated_at = Set(crate::time::now());
     row.update(db).await?;
     Ok(())
 }

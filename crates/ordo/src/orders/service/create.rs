@@ -1,6 +1,5 @@
 //! Placing an order.
 
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde_json::json;
 use uuid::Uuid;
@@ -140,7 +139,7 @@ pub async fn create_in<C: ConnectionTrait>(
         },
         (_, None) => None,
     };
-    let now = Utc::now();
+    let now = crate::time::now();
     let id = Uuid::now_v7();
     let mut row = order::ActiveModel {
         id: Set(id),

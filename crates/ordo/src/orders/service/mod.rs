@@ -10,7 +10,6 @@ pub mod shipments;
 pub mod transition;
 pub mod update;
 
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use uuid::Uuid;
 
@@ -33,7 +32,7 @@ pub async fn write_history<C: ConnectionTrait>(
         to_status: Set(to.to_string()),
         actor_id: Set(actor),
         note: Set(note),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::time::now()),
     }
     .insert(db)
     .await?;

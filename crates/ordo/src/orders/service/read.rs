@@ -130,6 +130,7 @@ pub async fn list(
         (q.updated_to, Column::UpdatedAt, false),
     ] {
         if let Some(at) = bound {
+            let at = crate::time::stored(at);
             query = query.filter(if lower { column.gte(at) } else { column.lt(at) });
         }
     }

@@ -1,7 +1,6 @@
 //! Partial fulfilment: shipments take part or all of an order's quantities. When everything has
 //! shipped, or every shipment is delivered, the order moves on by itself through the workflow.
 
-use chrono::Utc;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
@@ -177,7 +176,7 @@ pub async fn create(
         .await?;
     }
     let items = store::items(&*txn, order_id).await?;
-    let now = Utc::now();
+    let now = crate::time::now();
     let shipment_id = Uuid::now_v7();
     shipment::ActiveModel {
         id: Set(shipment_id),
@@ -332,7 +331,7 @@ pub async fn deliver(
     }
     let mut row: shipment::ActiveModel = found.into();
     row.status = Set("delivered".into());
-    row.delivered_at = Set(Some(Utc::now()));
+    row.delivered_at = Set(Some(crate::time::now()));
     row.update(&*txn).await?;
     let entry = AuditEntry::new("order.delivered", "order", order_id)
         .with_details(json!({ "number": order.number, "shipmentId": shipment_id }));

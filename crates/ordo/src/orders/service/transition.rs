@@ -142,7 +142,7 @@ pub fn facts<'a>(
 ) -> Facts<'a> {
     Facts {
         status: &order.status,
-        created_at: order.created_at,
+        created_at: crate::time::utc(order.created_at),
         now: Utc::now(),
         owner_window: Duration::seconds(state.settings.cancellation_window_secs as i64),
         has,
@@ -177,7 +177,7 @@ pub async fn fire<C: ConnectionTrait>(
         .as_ref()
         .and_then(|n| fields::optional_text("note", Some(n), 1000).ok())
         .flatten();
-    let now = Utc::now();
+    let now = crate::time::now();
     // Claim the version first: of two concurrent movers, exactly one gets past this line.
     let claimed = order::Entity::update_many()
         .col_expr(Column::Status, Expr::value(transition.to.clone()))

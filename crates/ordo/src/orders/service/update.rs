@@ -1,7 +1,6 @@
 //! Editing and deleting orders. Managers and admins edit any open order; owners edit and delete
 //! their own while the workflow still allows (a draft, a pending order).
 
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
@@ -63,7 +62,7 @@ pub async fn claim_version<C: ConnectionTrait>(
         )
         .col_expr(
             Column::UpdatedAt,
-            sea_orm::sea_query::Expr::value(Utc::now()),
+            sea_orm::sea_query::Expr::value(crate::time::now()),
         )
         .filter(Column::Id.eq(order.id))
         .filter(Column::Version.eq(expected))
@@ -131,7 +130,7 @@ pub async fn update(
     check.finish()?;
     claim_version(&*txn, &before, if_match.or(input.version)).await?;
     row.version = Set(before.version + 1);
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(crate::time::now());
     let after = row.update(&*txn).await?;
     let entry = AuditEntry::new("order.updated", "order", id).with_details(json!({
         "number": after.number,
