@@ -73,9 +73,13 @@ enum UserCommand {
 
 #[derive(Args)]
 struct SeedArgs {
-    /// Demo accounts of every role (their passwords are printed).
+    /// Demo data: accounts of every role (passwords printed), customers, products with stock
+    /// and 2,000 orders over the last 90 days.
     #[arg(long)]
     demo: bool,
+    /// How many demo orders to create.
+    #[arg(long, default_value_t = 2_000)]
+    demo_orders: usize,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -151,14 +155,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created {} ({}) with id {}", user.email, user.role, user.id);
             Ok(())
         }
-        Command::Seed(SeedArgs { demo }) => {
+        Command::Seed(SeedArgs { demo, demo_orders }) => {
             if !demo {
                 anyhow::bail!("nothing to seed: pass --demo");
             }
             let state = app::build_state(settings).await?;
-            crate::identity::service::demo::seed_demo_users(&state)
-                .await
-                .map_err(describe)
+            let size = crate::demo::DemoSize {
+                orders: demo_orders,
+                ..Default::default()
+            };
+            crate::demo::seed(&state, size).await.map_err(describe)
         }
     }
 }

@@ -25,6 +25,10 @@ pub async fn product_is_ordered<C: ConnectionTrait>(db: &C, product_id: Uuid) ->
         > 0)
 }
 
+pub async fn any_orders<C: ConnectionTrait>(db: &C) -> AppResult<bool> {
+    Ok(order::Entity::find().one(db).await?.is_some())
+}
+
 pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<order::Model> {
     order::Entity::find_by_id(id)
         .one(db)

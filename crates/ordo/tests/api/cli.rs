@@ -91,13 +91,25 @@ fn user_create_migrate_version_and_help() {
         .unwrap();
     assert!(!out.status.success());
 
-    let out = ordo(dir.path()).args(["seed", "--demo"]).output().unwrap();
+    let out = ordo(dir.path())
+        .args(["seed", "--demo", "--demo-orders", "40"])
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let printed = String::from_utf8_lossy(&out.stdout);
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(printed.contains("100 products with stock"), "{printed}");
+    assert!(printed.contains("40 demo orders created"), "{printed}");
+    // A second run adds nothing and keeps the passwords.
+    let again = ordo(dir.path())
+        .args(["seed", "--demo", "--demo-orders", "40"])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("no demo orders added"));
     for role in ["admin", "manager", "staff", "customer"] {
         assert!(
             printed.contains(&format!("{role}@demo.ordo.test")),

@@ -1,7 +1,6 @@
 //! Use cases of the identity area; each state change is one transaction with its audit entry.
 
 pub mod admin;
-pub mod demo;
 pub mod login;
 pub mod oauth;
 pub mod password_reset;
