@@ -31,11 +31,11 @@ pub struct ProductView {
     pub name: String,
     pub description: Option<String>,
     pub unit: String,
-    #[schema(value_type = String, example = "19.99")]
+    #[schema(value_type = String, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "19.99")]
     pub price: Decimal,
     pub currency: String,
     pub active: bool,
-    #[schema(value_type = String, example = "10")]
+    #[schema(value_type = String, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "10")]
     pub reorder_level: Decimal,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -78,16 +78,16 @@ pub struct ProductInput {
     /// Unit of measure: `pcs`, `t`, `kg`, `m` ...
     #[schema(min_length = 1, max_length = 16)]
     pub unit: Option<String>,
-    #[schema(value_type = Option<String>, example = "19.99")]
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "19.99")]
     pub price: Option<Decimal>,
     /// ISO 4217 code, e.g. `USD`, `INR`.
     #[schema(pattern = "^[A-Za-z]{3}$")]
     pub currency: Option<String>,
     pub active: Option<bool>,
-    #[schema(value_type = Option<String>, example = "10")]
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "10")]
     pub reorder_level: Option<Decimal>,
     /// Only on create: stock received at once.
-    #[schema(value_type = Option<String>, example = "100")]
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "100")]
     pub initial_stock: Option<Decimal>,
 }
 

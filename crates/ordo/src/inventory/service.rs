@@ -152,7 +152,7 @@ pub async fn get(state: &AppState, product_id: Uuid) -> AppResult<StockView> {
 #[serde(rename_all = "camelCase")]
 pub struct StockAdjustment {
     /// Signed change of on-hand stock, e.g. `"25"` or `"-3.5"`.
-    #[schema(value_type = String, example = "25")]
+    #[schema(value_type = String, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "25")]
     pub change: Decimal,
     /// `receipt` (goods in) or `adjustment` (count correction, damage ...). Default `adjustment`.
     pub kind: Option<AdjustmentKind>,

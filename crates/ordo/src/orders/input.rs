@@ -47,7 +47,7 @@ pub struct OrderInput {
     /// A party code from `/reference/parties`.
     pub party: Option<String>,
     /// Ordered quantity (tons for rake orders).
-    #[schema(value_type = Option<String>, example = "120.5")]
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "120.5")]
     pub order_quantity: Option<Decimal>,
     pub valid_until: Option<DateTime<Utc>>,
     pub estimated_completion: Option<DateTime<Utc>>,
@@ -70,11 +70,11 @@ pub struct ItemInput {
     pub code: Option<String>,
     #[schema(max_length = 500)]
     pub description: Option<String>,
-    #[schema(value_type = String, example = "2")]
+    #[schema(value_type = String, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "2")]
     pub quantity: Decimal,
     #[schema(max_length = 16)]
     pub unit: Option<String>,
-    #[schema(value_type = Option<String>, example = "19.99")]
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "19.99")]
     pub unit_price: Option<Decimal>,
 }
 

@@ -25,7 +25,7 @@ pub struct OrderSummary {
     pub description: Option<String>,
     pub special_instructions: Option<String>,
     pub currency: String,
-    #[schema(value_type = String, example = "120.50")]
+    #[schema(value_type = String, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "120.50")]
     pub total: Decimal,
     pub shipping_address: Option<String>,
     pub destination: Option<String>,

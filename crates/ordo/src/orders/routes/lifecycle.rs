@@ -97,7 +97,7 @@ async fn finalize(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CompleteRequest {
-    #[schema(value_type = Option<String>, example = "118.5")]
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "118.5")]
     pub dispatch_quantity: Option<Decimal>,
     #[schema(max_length = 5000)]
     pub completion_notes: Option<String>,

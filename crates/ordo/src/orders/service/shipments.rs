@@ -27,7 +27,7 @@ use crate::workflow::{store as workflows, Effect, Workflow};
 #[serde(rename_all = "camelCase")]
 pub struct ShipmentLine {
     pub item_id: Uuid,
-    #[schema(value_type = String, example = "1")]
+    #[schema(value_type = String, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "1")]
     pub quantity: Decimal,
 }
 

@@ -28,7 +28,7 @@ use crate::workflow::{store as workflows, Effect, OrderField, Workflow};
 pub struct TransitionFields {
     #[schema(max_length = 100)]
     pub tracking_number: Option<String>,
-    #[schema(value_type = Option<String>, example = "118.5")]
+    #[schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "118.5")]
     pub dispatch_quantity: Option<Decimal>,
     #[schema(max_length = 5000)]
     pub completion_notes: Option<String>,
