@@ -29,7 +29,6 @@ pub struct PageQuery {
     /// Items per page, 1-100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-
 }
 
 #[derive(Clone, Copy, Debug)]

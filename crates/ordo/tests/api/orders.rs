@@ -321,6 +321,85 @@ async fn shop_order_auto_advances_ships_in_two_parts_and_is_delivered(app: TestA
     assert_eq!(kinds, vec!["shipment", "reservation", "receipt"]);
 }
 
+/// A finalized rake order dispatched in two rakes completes by itself; its dispatch quantity is
+/// the sum of the shipments.
+async fn rake_order_dispatched_in_two_rakes(app: TestApp) {
+    let admin = app.admin().await;
+    let manager = app.user(&admin, "manager", "yard@example.com").await;
+    let plate = app.product(&admin, "PLATE", "600", "1000").await;
+    let body = json!({ "workflow": "rake", "destination": "VIZAG", "materialCode": "PLATE", "party": "NORTHERN-RAIL", "origin": "RSP",
+                       "orderQuantity": "100", "validUntil": "2031-01-01T00:00:00Z" });
+    let order = app
+        .post("/api/v1/orders", Some(&manager.access), body)
+        .await
+        .expect(201)
+        .clone();
+    let path = format!("/api/v1/orders/{}", id(&order));
+    let item = id(&order["items"][0]);
+    let early = app
+        .post(
+            &format!("{path}/shipments"),
+            Some(&manager.access),
+            json!({ "items": [{ "itemId": item, "quantity": 10 }] }),
+        )
+        .await;
+    early.expect_error(422, "NOT_SHIPPABLE");
+    app.post(
+        &format!("{path}/finalize"),
+        Some(&manager.access),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let first = json!({ "items": [{ "itemId": item, "quantity": "58.25" }], "carrier": "RAIL", "rakeNumber": "RK-101" });
+    app.post(&format!("{path}/shipments"), Some(&manager.access), first)
+        .await
+        .expect(201);
+    let midway = app
+        .get(&path, Some(&manager.access))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(
+        (
+            midway["status"].as_str(),
+            midway["dispatchQuantity"].as_str()
+        ),
+        (Some("finalized"), Some("58.25"))
+    );
+    let bad_carrier = json!({ "items": [{ "itemId": item, "quantity": 1 }], "carrier": "CAMEL" });
+    assert_eq!(
+        app.post(
+            &format!("{path}/shipments"),
+            Some(&manager.access),
+            bad_carrier
+        )
+        .await
+        .expect_error(400, "VALIDATION_ERROR"),
+        vec!["carrier"]
+    );
+    let second = json!({ "items": [{ "itemId": item, "quantity": "41.75" }], "carrier": "RAIL", "rakeNumber": "RK-102" });
+    app.post(&format!("{path}/shipments"), Some(&manager.access), second)
+        .await
+        .expect(201);
+    let done = app
+        .get(&path, Some(&manager.access))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(
+        (done["status"].as_str(), done["dispatchQuantity"].as_str()),
+        (Some("completed"), Some("100"))
+    );
+    assert!(done["completedAt"].is_string());
+    assert_eq!(done["shipments"][1]["rakeNumber"], "RK-102");
+    let stock = app.stock(&admin, &plate).await;
+    assert_eq!(
+        (stock["onHand"].as_str(), stock["reserved"].as_str()),
+        (Some("900"), Some("0"))
+    );
+}
+
 fn instant_auto_advance(settings: &mut ordo::config::Settings) {
     settings.auto_advance_after_secs = 0;
     settings.auto_advance_interval_secs = 0;
@@ -554,6 +633,7 @@ mod late_cancel {
 }
 
 crate::scenarios!(
+    rake_order_dispatched_in_two_rakes,
     rake_order_drafted_finalized_completed,
     service_order_worked_by_assigned_staff,
     customers_cancel_inside_the_window_only
