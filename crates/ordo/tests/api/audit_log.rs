@@ -14,7 +14,19 @@ async fn every_change_is_audited_with_its_request(app: TestApp) {
     assert_eq!(res.header("x-request-id"), Some("trace-me-123"));
     let user_id = res.expect(201)["id"].as_str().unwrap().to_string();
 
+    // The same change is in the event store, correlated by the request id.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let events = ordo::events::entity::Entity::find()
+        .filter(ordo::events::entity::Column::CorrelationId.eq("trace-me-123"))
+        .all(app.state.db.conn())
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type, "user.registered");
+    assert_eq!(events[0].aggregate_id, user_id);
+
     let entries = app.audit(&admin, "action=user.registered").await;
+
     assert_eq!(entries.len(), 1);
     let entry = &entries[0];
     assert_eq!(entry["actorId"], user_id.as_str());

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::profile::snapshot;
 use super::sessions;
 use super::users::{self, NewUser, ProfileInput};
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::error::AppResult;
 use crate::http::auth::AuthUser;
 use crate::http::context::RequestContext;
@@ -104,7 +104,7 @@ pub async fn create(
     let user = users::insert(&*txn, new).await?;
     let entry = AuditEntry::new("user.created", "user", user.id)
         .with_details(json!({ "after": snapshot(&user) }));
-    audit::record(&*txn, Some(actor.id), ctx, entry).await?;
+    crate::events::record_change(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(user.into())
 }
@@ -150,7 +150,7 @@ pub async fn update(
     let after = row.update(&*txn).await?;
     let entry = AuditEntry::new("user.updated", "user", id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));
-    audit::record(&*txn, Some(actor.id), ctx, entry).await?;
+    crate::events::record_change(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
@@ -174,7 +174,7 @@ pub async fn set_role(
     let entry = AuditEntry::new("user.role_changed", "user", id).with_details(
         json!({ "before": { "role": before.role }, "after": { "role": after.role } }),
     );
-    audit::record(&*txn, Some(actor.id), ctx, entry).await?;
+    crate::events::record_change(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
@@ -204,7 +204,7 @@ pub async fn set_active(
     let entry = AuditEntry::new(action, "user", id).with_details(
         json!({ "before": { "active": before.active }, "after": { "active": after.active } }),
     );
-    audit::record(&*txn, Some(actor.id), ctx, entry).await?;
+    crate::events::record_change(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
@@ -221,7 +221,7 @@ pub async fn delete(
     let entry = AuditEntry::new("user.deleted", "user", id)
         .with_details(json!({ "before": snapshot(&target) }));
     users::erase(&*txn, target).await?;
-    audit::record(&*txn, Some(actor.id), ctx, entry).await?;
+    crate::events::record_change(&*txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -257,7 +257,7 @@ pub async fn create_from_cli(
     let user = users::insert(&*txn, new).await?;
     let entry = AuditEntry::new("user.created", "user", user.id)
         .with_details(json!({ "after": snapshot(&user), "via": "cli" }));
-    audit::record(&*txn, None, &ctx, entry).await?;
+    crate::events::record_change(&*txn, None, &ctx, entry).await?;
     txn.commit().await?;
     if role == Role::Admin {
         state

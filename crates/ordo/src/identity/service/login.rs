@@ -11,7 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{sessions, users};
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::error::{AppError, AppResult};
 use crate::http::context::RequestContext;
 use crate::identity::entity::login_attempt::{self, Column, Entity as LoginAttempt};
@@ -99,7 +99,7 @@ pub async fn login(
             let session = sessions::open(&*txn, state, user.id, "password", ctx).await?;
             let entry = AuditEntry::new("auth.login", "user", user.id)
                 .with_details(json!({ "method": "password", "sessionId": session.session_id }));
-            audit::record(&*txn, Some(user.id), ctx, entry).await?;
+            crate::events::record_change(&*txn, Some(user.id), ctx, entry).await?;
             txn.commit().await?;
             sessions::token_response(state, user, session)
         }
@@ -116,7 +116,7 @@ pub async fn login(
                 entity_id: user.as_ref().map(|u| u.id.to_string()),
                 details: json!({ "email": email, "reason": reason }),
             };
-            audit::record(&*txn, user.as_ref().map(|u| u.id), ctx, entry).await?;
+            crate::events::record_change(&*txn, user.as_ref().map(|u| u.id), ctx, entry).await?;
             txn.commit().await?;
             Err(AppError::Unauthorized(FAILED.into()))
         }

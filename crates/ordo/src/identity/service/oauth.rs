@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::sessions;
 use super::users::{self, NewUser, Profile};
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::config::OAuthProviderSettings;
 use crate::error::{AppError, AppResult};
 use crate::http::context::RequestContext;
@@ -392,7 +392,7 @@ async fn sign_in(
     let session = sessions::open(&*txn, state, user.id, &method, ctx).await?;
     let entry = AuditEntry::new("auth.login", "user", user.id)
         .with_details(json!({ "method": method, "account": how, "sessionId": session.session_id }));
-    audit::record(&*txn, Some(user.id), ctx, entry).await?;
+    crate::events::record_change(&*txn, Some(user.id), ctx, entry).await?;
     txn.commit().await?;
     sessions::token_response(state, user, session)
 }

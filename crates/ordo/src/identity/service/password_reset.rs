@@ -8,7 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{sessions, users};
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::error::{AppError, AppResult};
 use crate::http::context::RequestContext;
 use crate::identity::entity::{reset_token, user};
@@ -39,7 +39,7 @@ pub async fn request_reset(state: &AppState, email: &str, ctx: &RequestContext) 
     }
     .insert(&*txn)
     .await?;
-    audit::record(
+    crate::events::record_change(
         &*txn,
         Some(user.id),
         ctx,
@@ -118,7 +118,7 @@ pub async fn reset(
     sessions::revoke_all(&*txn, user_id, "password_reset").await?;
     let entry = AuditEntry::new("auth.password_reset", "user", user_id)
         .with_details(json!({ "sessionsRevoked": true }));
-    audit::record(&*txn, Some(user_id), ctx, entry).await?;
+    crate::events::record_change(&*txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())
 }

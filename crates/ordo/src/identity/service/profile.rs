@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::users;
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::context::RequestContext;
 use crate::identity::avatar::{self, AvatarError};
@@ -47,7 +47,7 @@ pub async fn update(
     let after = row.update(&*txn).await?;
     let entry = AuditEntry::new("user.profile_updated", "user", user_id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));
-    audit::record(&*txn, Some(user_id), ctx, entry).await?;
+    crate::events::record_change(&*txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
@@ -88,7 +88,7 @@ pub async fn change_password(
     row.updated_at = Set(crate::time::now());
     row.update(&*txn).await?;
     revoke_other_sessions(&*txn, user_id, session_id).await?;
-    audit::record(
+    crate::events::record_change(
         &*txn,
         Some(user_id),
         ctx,
@@ -155,7 +155,7 @@ pub async fn set_photo(
     let after = row.update(&*txn).await?;
     let entry = AuditEntry::new("user.photo_changed", "user", user_id)
         .with_details(json!({ "bytes": size }));
-    audit::record(&*txn, Some(user_id), ctx, entry).await?;
+    crate::events::record_change(&*txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
@@ -179,7 +179,7 @@ pub async fn delete_account(
     let entry = AuditEntry::new("user.account_deleted", "user", user_id)
         .with_details(json!({ "by": "self" }));
     users::erase(&*txn, user).await?;
-    audit::record(&*txn, Some(user_id), ctx, entry).await?;
+    crate::events::record_change(&*txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::users::{self, NewUser, ProfileInput};
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::error::{AppError, AppResult};
 use crate::http::context::RequestContext;
 use crate::identity::fields::Checker;
@@ -52,7 +52,7 @@ pub async fn register(
     let user = users::insert(&*txn, new).await?;
     let entry = AuditEntry::new("user.registered", "user", user.id)
         .with_details(json!({ "email": user.email, "role": user.role }));
-    audit::record(&*txn, Some(user.id), ctx, entry).await?;
+    crate::events::record_change(&*txn, Some(user.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(user.into())
 }
@@ -115,7 +115,7 @@ pub async fn setup(
         let user = users::insert(&*txn, new).await?;
         let entry = AuditEntry::new("user.first_admin_created", "user", user.id)
             .with_details(json!({ "email": user.email }));
-        audit::record(&*txn, Some(user.id), ctx, entry).await?;
+        crate::events::record_change(&*txn, Some(user.id), ctx, entry).await?;
         Ok::<_, AppError>(user)
     }
     .await;

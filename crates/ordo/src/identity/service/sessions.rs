@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::error::{AppError, AppResult};
 use crate::http::context::RequestContext;
 use crate::identity::entity::{refresh_token, session, user};
@@ -151,7 +151,7 @@ pub async fn refresh(
     let rotated = if !claimed {
         revoke(&*txn, session.id, "refresh_token_reuse").await?;
         let entry = AuditEntry::new("auth.refresh_token_reused", "session", session.id);
-        audit::record(&*txn, Some(session.user_id), ctx, entry).await?;
+        crate::events::record_change(&*txn, Some(session.user_id), ctx, entry).await?;
         None
     } else {
         if token.expires_at <= now {
@@ -166,7 +166,7 @@ pub async fn refresh(
         }
         let refresh_token = mint_refresh_token(&*txn, state, session.id).await?;
         let entry = AuditEntry::new("auth.token_refreshed", "session", session.id);
-        audit::record(&*txn, Some(user.id), ctx, entry).await?;
+        crate::events::record_change(&*txn, Some(user.id), ctx, entry).await?;
         let new_session = NewSession {
             session_id: session.id,
             refresh_token,
@@ -192,7 +192,7 @@ pub async fn logout(
     let txn = state.db.begin_write().await?;
     revoke(&*txn, session_id, "logout").await?;
     let entry = AuditEntry::new("auth.logout", "session", session_id).with_details(json!({}));
-    audit::record(&*txn, Some(user_id), ctx, entry).await?;
+    crate::events::record_change(&*txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())
 }

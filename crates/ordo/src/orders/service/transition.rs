@@ -239,10 +239,9 @@ pub async fn fire<C: ConnectionTrait>(
     let terminal = workflow.state(&transition.to).is_some_and(|s| s.terminal);
     if terminal && items.iter().any(|i| i.reserved_quantity > 0) {
         // Nothing stays reserved for an order that is over.
-        items = effects::resync_reservations(db, &order, items, false, actor_id).await?;
+        effects::resync_reservations(db, &order, items, false, actor_id).await?;
         stock_reserved = false;
     }
-    let _ = items;
     order::Entity::update_many()
         .col_expr(Column::StockReserved, Expr::value(stock_reserved))
         .col_expr(Column::DispatchQuantity, Expr::value(dispatch))
