@@ -36,8 +36,19 @@ pub fn string_null(col: &str, len: u32) -> ColumnDef {
     ColumnDef::new(name(col)).string_len(len).null().to_owned()
 }
 
-pub fn text(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).text().not_null().to_owned()
+/// Long text. MySQL's TEXT stops at 64 KiB (less in multi-byte characters), so it gets
+/// MEDIUMTEXT there.
+fn text_column(backend: DatabaseBackend, col: &str) -> ColumnDef {
+    let mut def = ColumnDef::new(name(col));
+    match backend {
+        DatabaseBackend::MySql => def.custom(name("mediumtext")),
+        _ => def.text(),
+    };
+    def
+}
+
+pub fn text(backend: DatabaseBackend, col: &str) -> ColumnDef {
+    text_column(backend, col).not_null().to_owned()
 }
 
 pub fn boolean(col: &str, default: bool) -> ColumnDef {
@@ -115,8 +126,8 @@ pub fn integer(col: &str) -> ColumnDef {
     ColumnDef::new(name(col)).integer().not_null().to_owned()
 }
 
-pub fn text_null(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).text().null().to_owned()
+pub fn text_null(backend: DatabaseBackend, col: &str) -> ColumnDef {
+    text_column(backend, col).null().to_owned()
 }
 
 /// A foreign key that keeps the referenced row (the referencing one must go first).

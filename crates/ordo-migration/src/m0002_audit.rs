@@ -24,7 +24,7 @@ impl MigrationTrait for Migration {
                     .col(string("action", 64))
                     .col(string("entity_type", 32))
                     .col(string_null("entity_id", 64))
-                    .col(text("details"))
+                    .col(text(db, "details"))
                     .col(string_null("request_id", 128))
                     .col(string_null("ip", 64))
                     .col(string_null("user_agent", 255))

@@ -184,6 +184,29 @@ impl Workflow {
         if self.states.is_empty() {
             err("states".into(), "must list at least one state".into());
         }
+        // Bounds that keep a definition small enough to store and cheap to evaluate.
+        if self.states.len() > 50 {
+            err("states".into(), "at most 50 states".into());
+        }
+        if self.transitions.len() > 200 {
+            err("transitions".into(), "at most 200 transitions".into());
+        }
+        if self.timers.len() > 20 {
+            err("timers".into(), "at most 20 timers".into());
+        }
+        if self.states.iter().any(|s| s.label.chars().count() > 100) {
+            err(
+                "states".into(),
+                "state labels are at most 100 characters".into(),
+            );
+        }
+        if self.transitions.iter().any(|t| t.from.len() > 50) {
+            err(
+                "transitions".into(),
+                "a transition leaves from at most 50 states".into(),
+            );
+        }
+
         if !names.contains(self.initial.as_str()) {
             err(
                 "initial".into(),

@@ -797,7 +797,42 @@ async fn dates_round_trip_on_every_backend(app: TestApp) {
     );
 }
 
+/// The longest texts the API accepts, in four-byte characters, fit every backend, including the
+/// audit entry and event that carry them twice (before and after).
+async fn longest_texts_fit_every_backend(app: TestApp) {
+    let admin = app.admin().await;
+    let long = "🚚".repeat(5000);
+    let body = json!({ "workflow": "service", "title": "🚚".repeat(200), "description": long, "specialInstructions": long });
+    let created = app.post("/api/v1/orders", Some(&admin.access), body).await;
+    let path = format!(
+        "/api/v1/orders/{}",
+        created.expect(201)["id"].as_str().unwrap()
+    );
+    let update = json!({ "description": "🏭".repeat(5000), "specialInstructions": "🏭".repeat(5000), "attributes": { "note": "x".repeat(15000) } });
+    let updated = app.put(&path, Some(&admin.access), update).await;
+    assert_eq!(
+        updated.expect(200)["description"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .count(),
+        5000
+    );
+    let too_long = app
+        .put(
+            &path,
+            Some(&admin.access),
+            json!({ "description": "x".repeat(5001) }),
+        )
+        .await;
+    assert_eq!(
+        too_long.expect_error(400, "VALIDATION_ERROR"),
+        vec!["description"]
+    );
+}
+
 crate::scenarios!(
+    longest_texts_fit_every_backend,
     dates_round_trip_on_every_backend,
     items_change_totals_and_reservations,
     lists_filter_search_sort_and_scope,
