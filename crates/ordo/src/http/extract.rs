@@ -13,6 +13,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        if contains_encoded_nul(query) {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "query",
+                "must not contain NUL characters",
+            )]));
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
         match serde_path_to_error::deserialize(deserializer) {
@@ -39,6 +45,12 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if contains_encoded_nul(parts.uri.path()) {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "path",
+                "must not contain NUL characters",
+            )]));
+        }
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(ApiPath(value)),
             Err(rejection) => Err(AppError::Validation(vec![FieldError::new(
@@ -47,4 +59,11 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             )])),
         }
     }
+}
+
+/// `%00` anywhere in a URL part: no parameter accepts NUL, and PostgreSQL cannot store it.
+fn contains_encoded_nul(s: &str) -> bool {
+    s.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
 }

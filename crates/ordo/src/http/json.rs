@@ -62,7 +62,56 @@ pub async fn read_body(request: Request) -> Result<axum::body::Bytes, AppError> 
         })
 }
 
+/// Whether the JSON text escapes a NUL character (`\u0000`, not an escaped backslash followed by
+/// `u0000`). No text field accepts NUL, and PostgreSQL cannot store it.
+fn escapes_nul(bytes: &[u8]) -> bool {
+    let needle = b"\\u0000";
+    bytes.windows(needle.len()).enumerate().any(|(i, window)| {
+        window == needle && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
+}
+
+/// The path (`items[0].code`) of the first string that contains, or is keyed by, a NUL.
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then_some(path),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                return Some(if path.is_empty() {
+                    "body".into()
+                } else {
+                    path.clone()
+                });
+            }
+            nul_path(
+                v,
+                if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                },
+            )
+        }),
+        _ => None,
+    }
+}
+
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if escapes_nul(bytes) {
+        // Rare, so it may cost a second parse to name the field.
+        let field = serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(|v| nul_path(&v, String::new()));
+        return Err(AppError::Validation(vec![FieldError::new(
+            field.unwrap_or_else(|| "body".into()),
+            "must not contain NUL characters",
+        )]));
+    }
+
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let field = field_of(err.path());
@@ -128,5 +177,18 @@ pub mod double_option {
             Some(inner) => inner.serialize(s),
             None => s.serialize_none(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escapes_nul;
+
+    #[test]
+    fn finds_escaped_nul_but_not_escaped_backslashes() {
+        assert!(escapes_nul(br#"{"a":"x\u0000y"}"#));
+        assert!(escapes_nul(br#"{"a":"\\\u0000"}"#));
+        assert!(!escapes_nul(br#"{"a":"\\u0000"}"#));
+        assert!(!escapes_nul(br#"{"a":"plain"}"#));
     }
 }

@@ -129,6 +129,21 @@ async fn bad_input_gets_the_documented_errors(app: TestApp) {
         )
         .await;
     assert_eq!(res.expect(200)["totalCount"], 0);
+    // NUL characters (which PostgreSQL cannot store) are refused wherever they come in.
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({ "email": "a\u{0}@example.com", "password": "x\u{0}" }),
+        )
+        .await;
+    assert_eq!(res.expect_error(400, "VALIDATION_ERROR"), vec!["email"]);
+    app.get("/api/v1/admin/users?search=a%00b", Some(&admin.access))
+        .await
+        .expect_error(400, "VALIDATION_ERROR");
+    app.get("/api/v1/workflows/a%00b", Some(&admin.access))
+        .await
+        .expect_error(400, "VALIDATION_ERROR");
     let res = app
         .get("/api/v1/admin/users?limit=abc", Some(&admin.access))
         .await;
