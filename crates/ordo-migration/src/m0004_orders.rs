@@ -47,6 +47,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_null(db, "valid_until"))
                     .col(timestamp_null(db, "estimated_completion"))
                     .col(timestamp_null(db, "completed_at"))
+                    .col(timestamp(db, "status_changed_at"))
                     .col(boolean("stock_reserved", false))
                     .col(text(db, "attributes"))
                     .col(integer("version"))
@@ -94,6 +95,13 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(index("orders", "ix_orders_created", &["created_at"]))
+            .await?;
+        manager
+            .create_index(index(
+                "orders",
+                "ix_orders_status_changed",
+                &["workflow", "status", "status_changed_at"],
+            ))
             .await?;
 
         manager

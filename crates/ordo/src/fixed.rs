@@ -22,7 +22,9 @@ fn to_units(field: &str, value: Decimal, scale: u32, what: &str) -> Result<i64, 
             format!("{what} may have at most {scale} decimal places"),
         ));
     }
-    let scaled = value * Decimal::from(10i64.pow(scale));
+    let Some(scaled) = value.checked_mul(Decimal::from(10i64.pow(scale))) else {
+        return Err(FieldError::new(field, format!("{what} is too large")));
+    };
     match scaled.trunc().to_i64() {
         Some(units) if units.abs() <= MAX_VALUE * 10i64.pow(scale) => Ok(units),
         _ => Err(FieldError::new(field, format!("{what} is too large"))),
@@ -70,13 +72,19 @@ pub fn money(units: i64) -> Decimal {
     d
 }
 
-/// quantity x unit price, rounded half away from zero to cents, in money units.
-pub fn line_total(qty_units: i64, price_units: i64) -> i64 {
-    let exact = Decimal::new(qty_units, QTY_SCALE) * Decimal::new(price_units, MONEY_SCALE);
+/// Largest line or order total, in money units (a hundred billion in the currency).
+pub const MAX_TOTAL: i64 = 100_000_000_000 * 10_000;
+
+/// quantity x unit price, rounded half away from zero to cents, in money units; None when it
+/// exceeds [`MAX_TOTAL`].
+pub fn line_total(qty_units: i64, price_units: i64) -> Option<i64> {
+    let exact =
+        Decimal::new(qty_units, QTY_SCALE).checked_mul(Decimal::new(price_units, MONEY_SCALE))?;
     let cents = exact.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    (cents * Decimal::from(10i64.pow(MONEY_SCALE)))
+    cents
+        .checked_mul(Decimal::from(10i64.pow(MONEY_SCALE)))?
         .to_i64()
-        .unwrap_or(i64::MAX)
+        .filter(|t| *t <= MAX_TOTAL)
 }
 
 #[cfg(test)]
@@ -113,10 +121,22 @@ mod tests {
         assert_eq!(money(12_345).to_string(), "1.2345");
         assert!(non_negative_money("p", d("0.00001")).is_err());
         // 3 x 0.1 is 0.3 exactly, not 0.30000000000000004.
-        assert_eq!(line_total(3_000, 1_000), 3_000);
+        assert_eq!(line_total(3_000, 1_000), Some(3_000));
         // 1.005 t x 10.00 = 10.05; 0.333 x 0.015 = 0.004995 -> 0.00.
-        assert_eq!(money(line_total(1_005, 100_000)).to_string(), "10.05");
-        assert_eq!(line_total(333, 150), 0);
-        assert_eq!(money(line_total(2_500, 1_005)).to_string(), "0.25");
+        assert_eq!(
+            money(line_total(1_005, 100_000).unwrap()).to_string(),
+            "10.05"
+        );
+        assert_eq!(line_total(333, 150), Some(0));
+        assert_eq!(money(line_total(2_500, 1_005).unwrap()).to_string(), "0.25");
+        // A trillion units at a trillion each is refused, not wrapped.
+        assert_eq!(
+            line_total(1_000_000_000_000_000, 10_000_000_000_000_000),
+            None
+        );
+        assert!(
+            positive_qty("q", d("100000000000000000000000000")).is_err(),
+            "no overflow panic"
+        );
     }
 }

@@ -237,6 +237,7 @@ async fn backdate(state: &AppState, orders: &[Uuid], rng: &mut StdRng) -> AppRes
         order::Entity::update_many()
             .col_expr(order::Column::CreatedAt, Expr::value(created))
             .col_expr(order::Column::UpdatedAt, Expr::value(at))
+            .col_expr(order::Column::StatusChangedAt, Expr::value(at))
             .col_expr(
                 order::Column::CompletedAt,
                 Expr::value(finished.then_some(at)),

@@ -57,13 +57,15 @@ fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
 }
 
 fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<IpAddr> {
+    // The right-most address is the one our proxy appended; the ones before it came from the
+    // client and prove nothing.
     if trust_proxy {
         let forwarded = parts
             .headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok());
         if let Some(ip) = forwarded
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.split(',').next_back())
             .and_then(|v| v.trim().parse().ok())
         {
             return Some(ip);

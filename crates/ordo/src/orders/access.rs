@@ -30,6 +30,11 @@ impl Viewer {
         })
     }
 
+    /// Managers and admins set prices and choose order numbers.
+    pub fn may_price(&self) -> bool {
+        matches!(self.user.role, Role::Admin | Role::Manager)
+    }
+
     pub fn sees_everything(&self) -> bool {
         matches!(self.user.role, Role::Admin | Role::Manager)
     }

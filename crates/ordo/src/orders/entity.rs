@@ -38,6 +38,9 @@ pub mod order {
         pub valid_until: Option<DateTime>,
         pub estimated_completion: Option<DateTime>,
         pub completed_at: Option<DateTime>,
+        /// When the order entered its current status; timers count from here.
+        pub status_changed_at: DateTime,
+
         /// Whether the items' open quantities are held in stock for this order.
         pub stock_reserved: bool,
         /// Free-form JSON object for what a workflow adds.

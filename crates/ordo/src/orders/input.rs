@@ -218,6 +218,7 @@ pub async fn apply_fields<C: ConnectionTrait>(
 pub async fn parse_items<C: ConnectionTrait>(
     db: &C,
     inputs: &[ItemInput],
+    may_price: bool,
     check: &mut Checker,
     prefix: &str,
 ) -> AppResult<Vec<NewItem>> {
@@ -235,9 +236,16 @@ pub async fn parse_items<C: ConnectionTrait>(
             }
         };
         let quantity = check.check(fixed::positive_qty(&field("quantity"), input.quantity));
+        if input.unit_price.is_some() && !may_price {
+            check.add(FieldError::new(
+                field("unitPrice"),
+                "only managers set prices",
+            ));
+        }
         let unit_price = input
             .unit_price
             .and_then(|p| check.check(fixed::non_negative_money(&field("unitPrice"), p)));
+
         let product = match input.product_id {
             Some(id) => match products::find(db, id).await {
                 Ok(p) if p.active => Some(p),
@@ -299,6 +307,13 @@ pub async fn parse_items<C: ConnectionTrait>(
                 )
             }
         };
+        if quantity.is_some_and(|q| fixed::line_total(q, price).is_none()) {
+            check.add(FieldError::new(
+                field("quantity"),
+                "quantity x price is too large",
+            ));
+            continue;
+        }
         if let Some(quantity) = quantity {
             items.push(NewItem {
                 product_id: product.map(|p| p.id),

@@ -14,7 +14,7 @@ use crate::state::AppState;
 use crate::workflow::engine::Actor;
 use crate::workflow::store as workflows;
 
-/// Orders moved per run at most; the next run picks up the rest.
+/// Orders read per query; a run pages through all that are due.
 const BATCH: u64 = 500;
 
 /// Runs the job once and answers how many orders moved.
@@ -26,50 +26,49 @@ pub async fn auto_advance(state: &AppState) -> AppResult<u64> {
             let wait = timer
                 .after_secs
                 .unwrap_or(state.settings.auto_advance_after_secs);
-            let cutoff = crate::time::now() - chrono::Duration::seconds(wait as i64);
-            let due: Vec<order::Model> = order::Entity::find()
-                .filter(order::Column::Workflow.eq(workflow.name.clone()))
-                .filter(order::Column::Status.eq(timer.from.clone()))
-                .filter(order::Column::CreatedAt.lte(cutoff))
-                .order_by_asc(order::Column::CreatedAt)
-                .limit(BATCH)
-                .all(state.db.conn())
-                .await?;
-            for order in due {
-                let request = TransitionRequest {
-                    to: timer.to.clone(),
-                    note: Some(format!("moved on after {wait} s in {}", timer.from)),
-                    fields: Default::default(),
-                };
-                let txn = state.db.begin_write().await?;
-                // Re-read inside the transaction: another instance may have moved it already.
-                let Some(current) = order::Entity::find_by_id(order.id).one(&*txn).await? else {
-                    continue;
-                };
-                if current.status != timer.from || current.version != order.version {
-                    continue;
+            let cutoff = i64::try_from(wait)
+                .ok()
+                .and_then(chrono::Duration::try_seconds)
+                .and_then(|d| crate::time::now().checked_sub_signed(d));
+            let Some(cutoff) = cutoff else {
+                tracing::warn!(workflow = %workflow.name, wait, "timer wait out of range; skipped");
+                continue;
+            };
+            // Page by (status_changed_at, id) so orders that cannot move (short of stock, say)
+            // never hold back the ones behind them.
+            let mut after: Option<(chrono::NaiveDateTime, uuid::Uuid)> = None;
+            loop {
+                let mut query = order::Entity::find()
+                    .filter(order::Column::Workflow.eq(workflow.name.clone()))
+                    .filter(order::Column::Status.eq(timer.from.clone()))
+                    .filter(order::Column::StatusChangedAt.lte(cutoff));
+                if let Some((at, id)) = after {
+                    query = query.filter(
+                        sea_orm::Condition::any()
+                            .add(order::Column::StatusChangedAt.gt(at))
+                            .add(
+                                sea_orm::Condition::all()
+                                    .add(order::Column::StatusChangedAt.eq(at))
+                                    .add(order::Column::Id.gt(id)),
+                            ),
+                    );
                 }
-                match fire(
-                    &*txn,
-                    state,
-                    &workflow,
-                    current,
-                    Actor::SYSTEM,
-                    None,
-                    &request,
-                    &ctx,
-                )
-                .await
-                {
-                    Ok(_) => {
-                        txn.commit().await?;
+                let due: Vec<order::Model> = query
+                    .order_by_asc(order::Column::StatusChangedAt)
+                    .order_by_asc(order::Column::Id)
+                    .limit(BATCH)
+                    .all(state.db.conn())
+                    .await?;
+                let Some(last) = due.last() else { break };
+                after = Some((last.status_changed_at, last.id));
+                let full_page = due.len() as u64 == BATCH;
+                for order in due {
+                    if advance_one(state, &workflow, timer, order, wait, &ctx).await? {
                         moved += 1;
                     }
-                    // Lost the race for this order, or its stock ran out: leave it for people.
-                    Err(AppError::Conflict { .. } | AppError::StateConflict { .. }) => {}
-                    Err(err) => {
-                        tracing::warn!(order = %order.id, error = format!("{err:#}"), "auto-advance skipped an order");
-                    }
+                }
+                if !full_page {
+                    break;
                 }
             }
         }
@@ -78,6 +77,54 @@ pub async fn auto_advance(state: &AppState) -> AppResult<u64> {
         tracing::info!(moved, "auto-advance moved orders");
     }
     Ok(moved)
+}
+
+/// Moves one due order in its own transaction; false when another instance got there first or
+/// the order cannot move now.
+async fn advance_one(
+    state: &AppState,
+    workflow: &crate::workflow::Workflow,
+    timer: &crate::workflow::definition::Timer,
+    order: order::Model,
+    wait: u64,
+    ctx: &RequestContext,
+) -> AppResult<bool> {
+    let request = TransitionRequest {
+        to: timer.to.clone(),
+        note: Some(format!("moved on after {wait} s in {}", timer.from)),
+        fields: Default::default(),
+    };
+    let txn = state.db.begin_write().await?;
+    // Re-read inside the transaction: another instance may have moved it already.
+    let Some(current) = order::Entity::find_by_id(order.id).one(&*txn).await? else {
+        return Ok(false);
+    };
+    if current.status != timer.from || current.version != order.version {
+        return Ok(false);
+    }
+    match fire(
+        &*txn,
+        state,
+        workflow,
+        current,
+        Actor::SYSTEM,
+        None,
+        &request,
+        ctx,
+    )
+    .await
+    {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(true)
+        }
+        // Lost the race for this order, or its stock ran out: leave it for people.
+        Err(AppError::Conflict { .. } | AppError::StateConflict { .. }) => Ok(false),
+        Err(err) => {
+            tracing::warn!(order = %order.id, error = format!("{err:#}"), "auto-advance skipped an order");
+            Ok(false)
+        }
+    }
 }
 
 /// Runs [`auto_advance`] every `auto_advance_interval_secs` until `stop` resolves, and drops

@@ -135,6 +135,9 @@ pub struct Timer {
     pub after_secs: Option<u64>,
 }
 
+/// Ten years: longer waits are mistakes, and would overflow date arithmetic.
+pub const MAX_TIMER_SECS: u64 = 10 * 366 * 24 * 3600;
+
 fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 32
@@ -271,7 +274,35 @@ impl Workflow {
                 );
             }
         }
+        if self.state(&self.initial).is_some_and(|s| s.terminal) {
+            err(
+                "initial".into(),
+                format!(
+                    "{} is terminal; orders would be over at birth",
+                    self.initial
+                ),
+            );
+        }
+        for (i, state) in self.editable_in.iter().enumerate() {
+            if self.state(state).is_some_and(|s| s.terminal) {
+                err(format!("editableIn[{i}]"), format!("{state} is terminal"));
+            }
+        }
+        for (i, effect) in self.on_create.iter().enumerate() {
+            if *effect != Effect::ReserveStock {
+                err(
+                    format!("onCreate[{i}]"),
+                    "only reserveStock can happen when an order is created".into(),
+                );
+            }
+        }
         for (i, timer) in self.timers.iter().enumerate() {
+            if timer.after_secs.is_some_and(|s| s > MAX_TIMER_SECS) {
+                err(
+                    format!("timers[{i}].afterSecs"),
+                    format!("at most {MAX_TIMER_SECS} (ten years)"),
+                );
+            }
             let exists = self
                 .transitions
                 .iter()

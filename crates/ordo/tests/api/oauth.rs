@@ -166,7 +166,33 @@ async fn oauth_flow(backend: Backend) {
         let linked = linked.expect(200);
         assert_eq!(linked["user"]["id"], existing.id.as_str());
         assert_eq!(linked["user"]["role"], "staff");
-        app.login_ok("gary@example.com", PASSWORD).await;
+        // Gary's address was never verified: whoever set that password may not be Gary, so the
+        // password goes and the old sessions end.
+        assert_eq!(linked["user"]["hasPassword"], false);
+        app.login("gary@example.com", PASSWORD).await.expect(401);
+        app.get("/api/v1/auth/me", Some(&existing.access)).await.expect(401);
+
+        // A verified account (its owner completed a password reset) keeps its password.
+        let vera = app.user(&admin, "customer", "vera@example.com").await;
+        app.post("/api/v1/auth/forgot-password", None, json!({ "email": "vera@example.com" })).await.expect(202);
+        let mut token = None;
+        for _ in 0..50 {
+            token = app.last_mail().filter(|m| m.contains("vera@example.com")).and_then(|m| {
+                m.lines().find_map(|l| l.split("token=").nth(1)).map(|t| t.trim().to_string())
+            });
+            if token.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let new_password = "vera's verified passphrase";
+        app.post("/api/v1/auth/reset-password", None, json!({ "token": token.unwrap(), "password": new_password })).await.expect(204);
+        *provider.user.lock().unwrap() = json!({ "id": 777, "login": "vera", "name": "Vera V" });
+        *provider.emails.lock().unwrap() = json!([{ "email": "vera@example.com", "primary": true, "verified": true }]);
+        let vera_linked = sign_in(&app, "github").await;
+        assert_eq!(vera_linked.expect(200)["user"]["id"], vera.id.as_str());
+        assert_eq!(vera_linked.body["user"]["hasPassword"], true);
+        app.login_ok("vera@example.com", new_password).await;
 
         // Unverified e-mail: refused, nothing created.
         *provider.user.lock().unwrap() = json!({ "sub": "g-2", "email": "mallory@example.com", "email_verified": false });
@@ -181,7 +207,7 @@ async fn oauth_flow(backend: Backend) {
         app.get("/api/v1/auth/oauth/facebook/start", None).await.expect_error(404, "NOT_FOUND");
 
         let logins = app.audit(&admin, "action=auth.login").await;
-        assert!(logins.iter().any(|e| e["details"]["method"] == "oauth:github" && e["details"]["account"] == "linked"));
+        assert!(logins.iter().any(|e| e["details"]["method"] == "oauth:github" && e["details"]["account"] == "claimed"));
         assert!(logins.iter().any(|e| e["details"]["method"] == "oauth:google" && e["details"]["account"] == "created"));
     })
     .await;

@@ -20,12 +20,14 @@ use crate::state::AppState;
 
 const FAILED: &str = "Invalid e-mail or password";
 
-/// Seconds until the caller may try again, if it is locked out now.
+/// Seconds until the caller may try again, if it is locked out now. `own` (this request's
+/// attempt, already recorded) does not count against itself.
 async fn lockout<C: ConnectionTrait>(
     state: &AppState,
     db: &C,
     email: &str,
     ip: &str,
+    own: Uuid,
 ) -> AppResult<Option<u64>> {
     let window = Duration::seconds(state.settings.login_window_secs as i64);
     let max = u64::from(state.settings.login_max_failures.max(1));
@@ -37,6 +39,7 @@ async fn lockout<C: ConnectionTrait>(
             .column(Column::CreatedAt)
             .filter(column.eq(value))
             .filter(Column::Success.eq(false))
+            .filter(Column::Id.ne(own))
             .filter(Column::CreatedAt.gt(since))
             .order_by_desc(Column::CreatedAt)
             .limit(max)
@@ -55,22 +58,22 @@ async fn lockout<C: ConnectionTrait>(
     Ok(retry_after)
 }
 
-async fn record_attempt<C: ConnectionTrait>(
-    db: &C,
-    email: &str,
-    ip: &str,
-    success: bool,
-) -> AppResult<()> {
+/// Records an attempt as failed before the password is checked, so concurrent guesses count
+/// against each other; a successful sign-in flips it afterwards.
+async fn record_attempt(state: &AppState, email: &str, ip: &str) -> AppResult<Uuid> {
+    let id = Uuid::now_v7();
+    let txn = state.db.begin_write().await?;
     login_attempt::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         email: Set(email.chars().take(320).collect()),
         ip: Set(ip.to_string()),
-        success: Set(success),
+        success: Set(false),
         created_at: Set(crate::time::now()),
     }
-    .insert(db)
+    .insert(&*txn)
     .await?;
-    Ok(())
+    txn.commit().await?;
+    Ok(id)
 }
 
 pub async fn login(
@@ -81,7 +84,12 @@ pub async fn login(
 ) -> AppResult<TokenResponse> {
     let email = email.trim().to_lowercase();
     let ip = ctx.ip_or_unknown().to_string();
-    if let Some(retry_after_secs) = lockout(state, state.db.conn(), &email, &ip).await? {
+    let attempt = record_attempt(state, &email, &ip).await?;
+    if let Some(retry_after_secs) = lockout(state, state.db.conn(), &email, &ip, attempt).await? {
+        // A refused attempt does not extend the lockout.
+        let txn = state.db.begin_write().await?;
+        LoginAttempt::delete_by_id(attempt).exec(&*txn).await?;
+        txn.commit().await?;
         return Err(AppError::RateLimited { retry_after_secs });
     }
     let user = users::find_by_email(state.db.conn(), &email).await?;
@@ -95,7 +103,11 @@ pub async fn login(
     let txn = state.db.begin_write().await?;
     match user {
         Some(user) if password_ok && user.active => {
-            record_attempt(&*txn, &email, &ip, true).await?;
+            LoginAttempt::update_many()
+                .col_expr(Column::Success, sea_orm::sea_query::Expr::value(true))
+                .filter(Column::Id.eq(attempt))
+                .exec(&*txn)
+                .await?;
             let session = sessions::open(&*txn, state, user.id, "password", ctx).await?;
             let entry = AuditEntry::new("auth.login", "user", user.id)
                 .with_details(json!({ "method": "password", "sessionId": session.session_id }));
@@ -104,7 +116,6 @@ pub async fn login(
             sessions::token_response(state, user, session)
         }
         user => {
-            record_attempt(&*txn, &email, &ip, false).await?;
             let reason = match &user {
                 None => "unknown_account",
                 Some(u) if !u.active => "inactive_account",

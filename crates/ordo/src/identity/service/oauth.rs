@@ -343,6 +343,12 @@ async fn sign_in(
                     )
                 })?;
             let (user, how) = match users::find_by_email(&*txn, email.as_str()).await? {
+                // The provider proved the address belongs to this person. If the account never
+                // proved it, whoever set its password may not be its owner: the password goes and
+                // its sessions end, so only the address's owner keeps the account.
+                Some(user) if !user.email_verified => {
+                    (claim_unverified(&*txn, user, ctx).await?, "claimed")
+                }
                 Some(user) => (user, "linked"),
                 None => {
                     let name = |s: &str, fallback: &str| {
@@ -395,6 +401,24 @@ async fn sign_in(
     crate::events::record_change(&*txn, Some(user.id), ctx, entry).await?;
     txn.commit().await?;
     sessions::token_response(state, user, session)
+}
+
+async fn claim_unverified(
+    db: &impl sea_orm::ConnectionTrait,
+    user: user::Model,
+    ctx: &RequestContext,
+) -> AppResult<user::Model> {
+    let had_password = user.password_hash.is_some();
+    sessions::revoke_all(db, user.id, "oauth_claimed").await?;
+    let mut row: user::ActiveModel = user.into();
+    row.password_hash = Set(None);
+    row.email_verified = Set(true);
+    row.updated_at = Set(crate::time::now());
+    let user = row.update(db).await?;
+    let entry = AuditEntry::new("user.unverified_account_claimed", "user", user.id)
+        .with_details(json!({ "passwordRemoved": had_password }));
+    crate::events::record_change(db, Some(user.id), ctx, entry).await?;
+    Ok(user)
 }
 
 async fn mark_verified(

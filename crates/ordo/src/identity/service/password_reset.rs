@@ -113,6 +113,8 @@ pub async fn reset(
     let user_id = user.id;
     let mut active: user::ActiveModel = user.into();
     active.password_hash = Set(Some(hash));
+    // The reset link reached the address: it is verified now.
+    active.email_verified = Set(true);
     active.updated_at = Set(now);
     active.update(&*txn).await?;
     sessions::revoke_all(&*txn, user_id, "password_reset").await?;

@@ -19,6 +19,10 @@ use crate::orders::input::{self, NewItem, OrderInput};
 use crate::state::AppState;
 use crate::workflow::{store as workflows, Effect, OrderField};
 
+fn too_large() -> AppError {
+    AppError::field("items", "a line total is too large")
+}
+
 /// Inserts `items` for `order_id` from position `start`.
 pub async fn insert_items<C: ConnectionTrait>(
     db: &C,
@@ -35,7 +39,7 @@ pub async fn insert_items<C: ConnectionTrait>(
             product_id: Set(new.product_id),
             code: Set(new.code),
             description: Set(new.description),
-            line_total: Set(fixed::line_total(new.quantity, new.unit_price)),
+            line_total: Set(fixed::line_total(new.quantity, new.unit_price).ok_or_else(too_large)?),
             quantity: Set(new.quantity),
             unit: Set(new.unit),
             unit_price: Set(new.unit_price),
@@ -112,7 +116,17 @@ pub async fn create_in<C: ConnectionTrait>(
         ));
     };
     let number = match &input.number {
+        // Chosen numbers are for staff who key in numbers from elsewhere; customers could
+        // otherwise take the numbers the generator is about to hand out.
+        Some(_) if !viewer.may_price() => {
+            check.add(FieldError::new(
+                "number",
+                "only managers choose order numbers",
+            ));
+            None
+        }
         Some(n) => check.check(input::parse_number(n)),
+
         None => Some(super::numbering::next_number(db, &state.settings.order_number_prefix).await?),
     };
     // Customers order for themselves; staff and managers may name any active customer.
@@ -169,6 +183,8 @@ pub async fn create_in<C: ConnectionTrait>(
         valid_until: Set(None),
         estimated_completion: Set(None),
         completed_at: Set(None),
+        status_changed_at: Set(now),
+
         stock_reserved: Set(false),
         attributes: Set("{}".into()),
         version: Set(1),
@@ -182,7 +198,9 @@ pub async fn create_in<C: ConnectionTrait>(
         }
     }
     let mut new_items = match &input.items {
-        Some(items) => input::parse_items(db, items, &mut check, "items").await?,
+        Some(items) => {
+            input::parse_items(db, items, viewer.may_price(), &mut check, "items").await?
+        }
         None => Vec::new(),
     };
     if new_items.is_empty() && input.items.is_none() {

@@ -85,16 +85,24 @@ pub async fn add(
 ) -> AppResult<ItemView> {
     let txn = state.db.begin_write().await?;
     let mut check = Checker::default();
-    let new = input::parse_items(&*txn, std::slice::from_ref(&input), &mut check, "").await?;
+    let new = input::parse_items(
+        &*txn,
+        std::slice::from_ref(&input),
+        viewer.may_price(),
+        &mut check,
+        "",
+    )
+    .await?;
     check.finish()?;
     let order = open_for_edit(&*txn, viewer, order_id, if_match).await?;
-    let position = store::items(&*txn, order_id)
-        .await?
-        .iter()
-        .map(|i| i.position)
-        .max()
-        .unwrap_or(0)
-        + 1;
+    let existing = store::items(&*txn, order_id).await?;
+    if existing.len() >= 500 {
+        return Err(AppError::rule(
+            "TOO_MANY_ITEMS",
+            "An order has at most 500 items",
+        ));
+    }
+    let position = existing.iter().map(|i| i.position).max().unwrap_or(0) + 1;
     let created = super::create::insert_items(&*txn, order_id, new, position)
         .await?
         .remove(0);
@@ -147,9 +155,16 @@ pub async fn patch(
     let quantity = patch
         .quantity
         .and_then(|q| check.check(fixed::positive_qty("quantity", q)));
+    if patch.unit_price.is_some() && !viewer.may_price() {
+        check.add(crate::error::FieldError::new(
+            "unitPrice",
+            "only managers set prices",
+        ));
+    }
     let price = patch
         .unit_price
         .and_then(|p| check.check(fixed::non_negative_money("unitPrice", p)));
+
     let description = patch
         .description
         .as_deref()
@@ -174,7 +189,9 @@ pub async fn patch(
     );
     row.quantity = Set(q);
     row.unit_price = Set(p);
-    row.line_total = Set(fixed::line_total(q, p));
+    let line_total = fixed::line_total(q, p)
+        .ok_or_else(|| AppError::field("quantity", "the line total is too large"))?;
+    row.line_total = Set(line_total);
     if let Some(d) = description {
         row.description = Set(d);
     }

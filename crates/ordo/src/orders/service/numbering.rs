@@ -6,6 +6,7 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::error::{AppError, AppResult};
+use crate::orders::entity::order;
 use crate::orders::entity::sequence::{self, Column};
 
 pub async fn next_number<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<String> {
@@ -23,16 +24,30 @@ pub async fn next_number<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<
     )
     .exec_without_returning(db)
     .await?;
-    sequence::Entity::update_many()
-        .col_expr(Column::NextValue, Expr::col(Column::NextValue).add(1))
-        .filter(Column::Name.eq(name.clone()))
-        .exec(db)
-        .await?;
-    let row = sequence::Entity::find_by_id(name.clone())
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("order number counter {name} vanished"))
-        })?;
-    Ok(format!("{name}-{:06}", row.next_value - 1))
+    // A manager may have keyed in a number of this series by hand: skip the taken ones.
+    for _ in 0..1000 {
+        sequence::Entity::update_many()
+            .col_expr(Column::NextValue, Expr::col(Column::NextValue).add(1))
+            .filter(Column::Name.eq(name.clone()))
+            .exec(db)
+            .await?;
+        let row = sequence::Entity::find_by_id(name.clone())
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("order number counter {name} vanished"))
+            })?;
+        let number = format!("{name}-{:06}", row.next_value - 1);
+        let taken = order::Entity::find()
+            .filter(order::Column::Number.eq(number.clone()))
+            .one(db)
+            .await?
+            .is_some();
+        if !taken {
+            return Ok(number);
+        }
+    }
+    Err(AppError::Internal(anyhow::anyhow!(
+        "no free order number in series {name}"
+    )))
 }

@@ -142,6 +142,16 @@ pub async fn create(
     if req.items.is_empty() {
         check.add(FieldError::new("items", "list at least one item"));
     }
+    let mut seen = std::collections::HashSet::new();
+    for (i, line) in req.items.iter().enumerate() {
+        if !seen.insert(line.item_id) {
+            check.add(FieldError::new(
+                format!("items[{i}].itemId"),
+                "lists an item a second time",
+            ));
+        }
+    }
+
     let lines: Vec<(Uuid, i64)> = req
         .items
         .iter()
@@ -166,6 +176,8 @@ pub async fn create(
             format!("Nothing can ship while the order is {}", order.status),
         ));
     }
+    // A shipment changes the order: clients holding the old version must reload.
+    super::update::claim_version(&*txn, &order, None).await?;
     if let Some(carrier) = &carrier {
         crate::reference::ensure_active(
             &*txn,
@@ -323,6 +335,7 @@ pub async fn deliver(
         .one(&*txn)
         .await?
         .ok_or(AppError::NotFound("shipment"))?;
+    super::update::claim_version(&*txn, &order, None).await?;
     if found.delivered_at.is_some() {
         return Err(AppError::state_conflict(
             "ALREADY_DELIVERED",

@@ -183,6 +183,7 @@ pub async fn fire<C: ConnectionTrait>(
         .col_expr(Column::Status, Expr::value(transition.to.clone()))
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::StatusChangedAt, Expr::value(now))
         .col_expr(
             Column::TrackingNumber,
             Expr::value(merged.tracking_number.clone()),
@@ -225,12 +226,27 @@ pub async fn fire<C: ConnectionTrait>(
                 stock_reserved = false;
             }
             Effect::ShipStock => {
+                // Only a dispatch quantity sent with this request limits what leaves now; one
+                // recorded by earlier shipments just says what has left already.
                 let already: i64 = items.iter().map(|i| i.shipped_quantity).sum();
-                let limit = merged.dispatch_quantity.map(|d| (d - already).max(0));
+                let requested = request
+                    .fields
+                    .dispatch_quantity
+                    .and_then(|q| fixed::non_negative_qty("dispatchQuantity", q).ok());
+                if requested.is_some_and(|d| d < already) {
+                    return Err(AppError::rule(
+                        "BELOW_SHIPPED",
+                        format!(
+                            "{} has shipped already; the dispatch quantity cannot be less",
+                            fixed::qty(already)
+                        ),
+                    ));
+                }
+                let limit = requested.map(|d| d - already);
                 let (after, _) = effects::ship_open(db, &order, items, limit, actor_id).await?;
                 items = after;
                 dispatch = Some(
-                    dispatch.unwrap_or_else(|| items.iter().map(|i| i.shipped_quantity).sum()),
+                    requested.unwrap_or_else(|| items.iter().map(|i| i.shipped_quantity).sum()),
                 );
             }
             Effect::StampCompleted => completed_at = Some(now),
