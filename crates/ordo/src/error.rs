@@ -222,6 +222,25 @@ impl From<DbErr> for AppError {
                 }
             }
         }
+        if is_transient(&err) {
+            tracing::warn!(error = %err, "transaction collided with another; the client may retry");
+            return AppError::state_conflict(
+                "TRY_AGAIN",
+                "The change collided with a simultaneous one and was not made; try again",
+            );
+        }
         AppError::Internal(anyhow::Error::new(err).context("database error"))
     }
+}
+
+/// Deadlocks and serialization failures: the database undid the transaction, nothing was
+/// written, and the same request may succeed if sent again.
+fn is_transient(err: &DbErr) -> bool {
+    let text = err.to_string();
+    // MySQL/MariaDB 1213 (deadlock) and 1205 (lock wait timeout); PostgreSQL 40P01 and 40001.
+    text.contains("1213 (40001)")
+        || text.contains("Deadlock found")
+        || text.contains("1205 (HY000)")
+        || text.contains("deadlock detected")
+        || text.contains("could not serialize access")
 }

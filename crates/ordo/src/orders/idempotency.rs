@@ -35,8 +35,8 @@ pub fn parse_key(raw: &str) -> AppResult<String> {
 }
 
 /// The earlier answer for this key, if any; 422 if the key came with another body.
-pub async fn lookup<C: sea_orm::ConnectionTrait>(
-    db: &C,
+pub async fn lookup(
+    state: &AppState,
     user_id: Uuid,
     key: &str,
     hash: &str,
@@ -44,11 +44,18 @@ pub async fn lookup<C: sea_orm::ConnectionTrait>(
     let found = Key::find()
         .filter(Column::UserId.eq(user_id))
         .filter(Column::Key.eq(key))
-        .filter(Column::CreatedAt.gt(crate::time::now() - Duration::hours(TTL_HOURS)))
-        .one(db)
+        .one(state.db.conn())
         .await?;
     match found {
         None => Ok(None),
+        Some(row) if row.created_at <= crate::time::now() - Duration::hours(TTL_HOURS) => {
+            // Expired: clear it in its own transaction, so the claim that follows is a plain
+            // insert (a delete-then-insert takes gap locks that deadlock concurrent twins).
+            let txn = state.db.begin_write().await?;
+            Key::delete_by_id(row.id).exec(&*txn).await?;
+            txn.commit().await?;
+            Ok(None)
+        }
         Some(row) if row.request_hash != hash => Err(AppError::rule(
             "IDEMPOTENCY_KEY_REUSED",
             "This Idempotency-Key was used with a different request body",
@@ -68,13 +75,6 @@ pub async fn claim<C: sea_orm::ConnectionTrait>(
     key: &str,
     hash: &str,
 ) -> AppResult<Option<Uuid>> {
-    // An expired row for the same key must make way.
-    Key::delete_many()
-        .filter(Column::UserId.eq(user_id))
-        .filter(Column::Key.eq(key))
-        .filter(Column::CreatedAt.lte(crate::time::now() - Duration::hours(TTL_HOURS)))
-        .exec(db)
-        .await?;
     let id = Uuid::now_v7();
     let inserted = idempotency::ActiveModel {
         id: Set(id),

@@ -234,7 +234,30 @@ mod jobs {
     crate::scenarios!(settings = super::due_at_once; two_instances_never_move_an_order_twice);
 }
 
+/// Orders naming the same products in opposite orders, placed at once, do not deadlock.
+async fn crossing_orders_all_go_through(app: TestApp) {
+    let admin = app.admin().await;
+    let buyer = app.user(&admin, "customer", "cross@example.com").await;
+    let a = app.product(&admin, "CROSS-A", "1", "1000").await;
+    let b = app.product(&admin, "CROSS-B", "1", "1000").await;
+    let attempts = (0..30).map(|i| {
+        let app = app.clone();
+        let token = buyer.access.clone();
+        let (first, second) = if i % 2 == 0 { (a.clone(), b.clone()) } else { (b.clone(), a.clone()) };
+        async move {
+            let body = json!({ "items": [{ "productId": first, "quantity": 1 }, { "productId": second, "quantity": 1 }] });
+            app.post("/api/v1/orders", Some(&token), body).await
+        }
+    });
+    for res in join_all(attempts).await {
+        res.expect(201);
+    }
+    assert_eq!(app.stock(&admin, &a).await["reserved"], "30");
+    assert_eq!(app.stock(&admin, &b).await["reserved"], "30");
+}
+
 crate::scenarios!(
+    crossing_orders_all_go_through,
     hundred_buyers_race_for_the_last_ten_units,
     retries_with_an_idempotency_key_create_one_order,
     concurrent_editors_one_wins

@@ -80,7 +80,7 @@ async fn create_order(
         return Ok(created(to_json(&view)?, Some(view.order.version), false));
     };
     let hash = idempotency::request_hash(&body);
-    if let Some(replay) = idempotency::lookup(state.db.conn(), user.id, &key, &hash).await? {
+    if let Some(replay) = idempotency::lookup(&state, user.id, &key, &hash).await? {
         let mut response = created(replay.body, None, true);
         *response.status_mut() = StatusCode::from_u16(replay.status).unwrap_or(StatusCode::CREATED);
         return Ok(response);
@@ -89,7 +89,7 @@ async fn create_order(
     let Some(claim) = idempotency::claim(&*txn, user.id, &key, &hash).await? else {
         // A concurrent request with the same key won; answer what it stored.
         drop(txn);
-        return match idempotency::lookup(state.db.conn(), user.id, &key, &hash).await? {
+        return match idempotency::lookup(&state, user.id, &key, &hash).await? {
             Some(replay) => Ok(created(replay.body, None, true)),
             None => Err(AppError::state_conflict(
                 "IDEMPOTENCY_IN_PROGRESS",

@@ -1,4 +1,7 @@
 //! What transitions do to stock: reserve the items' open quantities, release them, ship them.
+//!
+//! Stock rows are always touched in product-id order, whatever the order of the items, so two
+//! orders with the same products in another order cannot deadlock each other.
 
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use uuid::Uuid;
@@ -7,8 +10,15 @@ use crate::error::AppResult;
 use crate::inventory::ledger::{self, MovementContext};
 use crate::orders::entity::{item, order};
 
+/// The items' positions in the order their stock rows are to be locked.
+fn lock_order(items: &[item::Model]) -> Vec<usize> {
+    let mut positions: Vec<usize> = (0..items.len()).collect();
+    positions.sort_by_key(|&i| items[i].product_id);
+    positions
+}
+
 /// Makes each item's reservation match `reserve ? open quantity : 0`, reserving or releasing the
-/// difference. Answers the items as they are afterwards.
+/// difference. Answers the items as they are afterwards, in their original order.
 pub async fn resync_reservations<C: ConnectionTrait>(
     db: &C,
     order: &order::Model,
@@ -21,17 +31,21 @@ pub async fn resync_reservations<C: ConnectionTrait>(
         order_id: Some(order.id),
         reason: Some(order.number.as_str()),
     };
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
+    let sequence = lock_order(&items);
+    let mut slots: Vec<Option<item::Model>> = items.into_iter().map(Some).collect();
+    for i in sequence {
+        let Some(item) = slots[i].take() else {
+            continue;
+        };
         let Some(product_id) = item.product_id else {
-            out.push(item);
+            slots[i] = Some(item);
             continue;
         };
         let open = (item.quantity - item.shipped_quantity).max(0);
         let desired = if reserve { open } else { 0 };
         let diff = desired - item.reserved_quantity;
         if diff == 0 {
-            out.push(item);
+            slots[i] = Some(item);
             continue;
         }
         if diff > 0 {
@@ -41,13 +55,13 @@ pub async fn resync_reservations<C: ConnectionTrait>(
         }
         let mut row: item::ActiveModel = item.into();
         row.reserved_quantity = Set(desired);
-        out.push(row.update(db).await?);
+        slots[i] = Some(row.update(db).await?);
     }
-    Ok(out)
+    Ok(slots.into_iter().flatten().collect())
 }
 
-/// Ships up to `limit` (all open quantities when None) in item order: reserved stock first, then
-/// available stock. Answers the items afterwards and the total shipped now.
+/// Ships up to `limit` (all open quantities when None), reserved stock first, then available
+/// stock. Answers the items afterwards (in their original order) and the total shipped now.
 pub async fn ship_open<C: ConnectionTrait>(
     db: &C,
     order: &order::Model,
@@ -60,13 +74,17 @@ pub async fn ship_open<C: ConnectionTrait>(
         order_id: Some(order.id),
         reason: Some(order.number.as_str()),
     };
-    let mut out = Vec::with_capacity(items.len());
+    let sequence = lock_order(&items);
+    let mut slots: Vec<Option<item::Model>> = items.into_iter().map(Some).collect();
     let mut shipped_now = 0;
-    for item in items {
+    for i in sequence {
+        let Some(item) = slots[i].take() else {
+            continue;
+        };
         let open = (item.quantity - item.shipped_quantity).max(0);
         let take = limit.map_or(open, |l| open.min(l.max(0)));
         if take == 0 {
-            out.push(item);
+            slots[i] = Some(item);
             continue;
         }
         let from_reserved = item.reserved_quantity.min(take);
@@ -97,9 +115,9 @@ pub async fn ship_open<C: ConnectionTrait>(
         let mut row: item::ActiveModel = item.into();
         row.shipped_quantity = Set(shipped);
         row.reserved_quantity = Set(reserved);
-        out.push(row.update(db).await?);
+        slots[i] = Some(row.update(db).await?);
     }
-    Ok((out, shipped_now))
+    Ok((slots.into_iter().flatten().collect(), shipped_now))
 }
 
 /// Order total: the sum of its line totals.

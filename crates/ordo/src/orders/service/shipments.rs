@@ -209,7 +209,15 @@ pub async fn create(
         reason: Some(order.number.as_str()),
     };
     let mut shipped_lines = Vec::new();
-    for (i, (item_id, qty)) in lines.iter().copied().enumerate() {
+    // Touch stock rows in product-id order (see effects.rs), keeping each line's index for errors.
+    let mut sequence: Vec<(usize, (Uuid, i64))> = lines.iter().copied().enumerate().collect();
+    sequence.sort_by_key(|(_, (item_id, _))| {
+        items
+            .iter()
+            .find(|it| it.id == *item_id)
+            .and_then(|it| it.product_id)
+    });
+    for (i, (item_id, qty)) in sequence {
         let Some(item) = items.iter().find(|it| it.id == item_id).cloned() else {
             return Err(AppError::field(
                 format!("items[{i}].itemId"),
