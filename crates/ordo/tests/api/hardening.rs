@@ -261,13 +261,9 @@ async fn guessers_in_parallel_get_five_tries(app: TestApp) {
     );
 }
 
-fn trust_proxy(settings: &mut ordo::config::Settings) {
-    settings.trust_proxy = true;
-}
-
 mod proxied {
     use super::*;
-    crate::scenarios!(settings = super::trust_proxy; guessers_in_parallel_get_five_tries);
+    crate::scenarios!(settings = crate::harness::trust_proxy; guessers_in_parallel_get_five_tries);
 }
 
 crate::scenarios!(

@@ -106,6 +106,11 @@ impl std::ops::Deref for TestApp {
     }
 }
 
+/// Trust `X-Forwarded-For`, so tests can play clients from many addresses.
+pub fn trust_proxy(settings: &mut Settings) {
+    settings.trust_proxy = true;
+}
+
 /// Settings for tests: cheap password hashing, files in a temporary folder.
 pub fn test_settings(dir: &std::path::Path, database_url: String) -> Settings {
     let mut settings = Settings {
@@ -412,6 +417,33 @@ impl TestApp {
                 .replace("=\n", "")
                 .replace("=3D", "="),
         )
+    }
+
+    /// The newest message to `email`, waiting for the background sender for up to 5 s.
+    pub async fn mail_to(&self, email: &str) -> String {
+        for _ in 0..50 {
+            if let Some(mail) = self.last_mail().filter(|m| m.contains(email)) {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no mail to {email} in the outbox");
+    }
+
+    /// Asks for a password reset for `email` and answers the link mailed for it.
+    pub async fn reset_link(&self, email: &str) -> String {
+        self.post(
+            "/api/v1/auth/forgot-password",
+            None,
+            json!({ "email": email }),
+        )
+        .await
+        .expect(202);
+        let mail = self.mail_to(email).await;
+        mail.lines()
+            .find(|l| l.contains("/reset-password?token="))
+            .map(|l| l.trim().to_string())
+            .expect("a reset link in the mail")
     }
 
     /// Audit entries for `action`, newest first.

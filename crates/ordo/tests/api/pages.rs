@@ -1,7 +1,5 @@
 //! The pages that printed and mailed links open: first-admin setup and password reset.
 
-use serde_json::json;
-
 use crate::harness::{TestApp, PASSWORD};
 
 fn html(res: &crate::harness::Res) -> String {
@@ -83,26 +81,7 @@ async fn setup_page_creates_the_first_admin(app: TestApp) {
 async fn reset_link_opens_a_working_page(app: TestApp) {
     let admin = app.admin().await;
     app.user(&admin, "customer", "lena@example.com").await;
-    app.post(
-        "/api/v1/auth/forgot-password",
-        None,
-        json!({ "email": "lena@example.com" }),
-    )
-    .await
-    .expect(202);
-    let mut link = None;
-    for _ in 0..50 {
-        link = app.last_mail().and_then(|m| {
-            m.lines()
-                .find(|l| l.contains("/reset-password?token="))
-                .map(|l| l.trim().to_string())
-        });
-        if link.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let link = link.expect("a reset link in the mail");
+    let link = app.reset_link("lena@example.com").await;
     assert!(
         link.starts_with(&app.base),
         "the link points at this server: {link}"

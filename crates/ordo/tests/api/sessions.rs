@@ -96,10 +96,6 @@ async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> cra
     app.send(request).await
 }
 
-fn trust_proxy(settings: &mut ordo::config::Settings) {
-    settings.trust_proxy = true;
-}
-
 async fn failed_logins_are_generic_and_locked_out_per_account(app: TestApp) {
     let admin = app.admin().await;
     app.user(&admin, "staff", "sam@example.com").await;
@@ -176,15 +172,7 @@ async fn forgot_and_reset_password_through_outbox(app: TestApp) {
     )
     .await
     .expect(202);
-    let mut mail = None;
-    for _ in 0..50 {
-        mail = app.last_mail().filter(|m| m.contains("rita@example.com"));
-        if mail.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let mail = mail.expect("a reset mail in the outbox");
+    let mail = app.mail_to("rita@example.com").await;
     assert!(!mail.contains("ghost@example.com"));
     let token = mail
         .lines()
@@ -240,7 +228,7 @@ async fn forgot_and_reset_password_through_outbox(app: TestApp) {
 
 mod per_account {
     use super::*;
-    crate::scenarios!(settings = super::trust_proxy; failed_logins_are_generic_and_locked_out_per_account);
+    crate::scenarios!(settings = crate::harness::trust_proxy; failed_logins_are_generic_and_locked_out_per_account);
 }
 
 crate::scenarios!(
