@@ -10,6 +10,7 @@ mod m0001_identity;
 mod m0002_audit;
 mod m0003_catalog;
 mod m0004_orders;
+mod m0005_search;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_audit::Migration),
             Box::new(m0003_catalog::Migration),
             Box::new(m0004_orders::Migration),
+            Box::new(m0005_search::Migration),
         ]
     }
 }

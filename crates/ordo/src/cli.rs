@@ -80,6 +80,10 @@ struct SeedArgs {
     /// How many demo orders to create.
     #[arg(long, default_value_t = 2_000)]
     demo_orders: usize,
+    /// Bulk-load this many more orders (with the demo accounts and catalog when missing):
+    /// fast, for trying Ordo at scale.
+    #[arg(long)]
+    orders: Option<usize>,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -155,16 +159,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created {} ({}) with id {}", user.email, user.role, user.id);
             Ok(())
         }
-        Command::Seed(SeedArgs { demo, demo_orders }) => {
-            if !demo {
-                anyhow::bail!("nothing to seed: pass --demo");
+        Command::Seed(SeedArgs {
+            demo,
+            demo_orders,
+            orders,
+        }) => {
+            if !demo && orders.is_none() {
+                anyhow::bail!("nothing to seed: pass --demo or --orders N");
             }
             let state = app::build_state(settings).await?;
-            let size = crate::demo::DemoSize {
-                orders: demo_orders,
-                ..Default::default()
-            };
-            crate::demo::seed(&state, size).await.map_err(describe)
+            if demo {
+                let size = crate::demo::DemoSize {
+                    orders: demo_orders,
+                    ..Default::default()
+                };
+                crate::demo::seed(&state, size).await.map_err(describe)?;
+            }
+            if let Some(count) = orders {
+                crate::demo::seed_bulk(&state, count)
+                    .await
+                    .map_err(describe)?;
+            }
+            Ok(())
         }
     }
 }

@@ -234,6 +234,10 @@ pub async fn update(
     }
     row.updated_at = Set(crate::time::now());
     let after = row.update(&*txn).await?;
+    if after.name != before.name {
+        // The name is part of every order's search document.
+        crate::orders::search::refresh_customer(&*txn, id).await?;
+    }
     let entry = AuditEntry::new("customer.updated", "customer", id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));
     record_change(&*txn, Some(actor.id), ctx, entry).await?;

@@ -200,6 +200,11 @@ pub struct ProductFilter {
     pub active: Option<bool>,
 }
 
+/// Whether the catalog has any product at all.
+pub async fn any<C: ConnectionTrait>(db: &C) -> AppResult<bool> {
+    Ok(product::Entity::find().one(db).await?.is_some())
+}
+
 pub async fn list(
     state: &AppState,
     filter: ProductFilter,

@@ -4,6 +4,7 @@
 //! same services the API uses, so stock, history, audit and events agree; only the dates are
 //! moved back afterwards.
 
+mod bulk;
 mod orders;
 mod people;
 mod products;
@@ -47,5 +48,19 @@ pub async fn seed(state: &AppState, size: DemoSize) -> AppResult<()> {
         "{created} demo orders created in {:.1} s.",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// `ordo seed --orders N`: the demo accounts and catalog when missing, then `count` more orders
+/// through the bulk loader.
+pub async fn seed_bulk(state: &AppState, count: usize) -> AppResult<()> {
+    let mut rng = StdRng::seed_from_u64(rand::random());
+    let size = DemoSize::default();
+    let people = people::seed(state, &mut rng, size.customers).await?;
+    if !crate::catalog::products::any(state.db.conn()).await? {
+        products::seed(state, &people, &mut rng, size.products).await?;
+    }
+    let written = bulk::load(state, &people, &mut rng, count).await?;
+    println!("{written} orders added.");
     Ok(())
 }

@@ -19,10 +19,10 @@ use crate::orders::service::create;
 use crate::orders::service::transition::{self, TransitionFields, TransitionRequest};
 use crate::state::AppState;
 
-const DESTINATIONS: [&str; 5] = ["MUMBAI", "CHENNAI", "KOLKATA", "DELHI", "VIZAG"];
-const PARTIES: [&str; 4] = ["ACME-INFRA", "NORTHERN-RAIL", "COASTAL-SHIP", "METRO-BUILD"];
-const MILLS: [&str; 4] = ["BSP", "RSP", "DSP", "BSL"];
-const SERVICE_JOBS: [&str; 6] = [
+pub(super) const DESTINATIONS: [&str; 5] = ["MUMBAI", "CHENNAI", "KOLKATA", "DELHI", "VIZAG"];
+pub(super) const PARTIES: [&str; 4] = ["ACME-INFRA", "NORTHERN-RAIL", "COASTAL-SHIP", "METRO-BUILD"];
+pub(super) const MILLS: [&str; 4] = ["BSP", "RSP", "DSP", "BSL"];
+pub(super) const SERVICE_JOBS: [&str; 6] = [
     "Crane inspection",
     "Conveyor belt repair",
     "Furnace relining",
@@ -32,7 +32,7 @@ const SERVICE_JOBS: [&str; 6] = [
 ];
 
 /// The path to each final status, as transitions (target status, fields).
-fn path(workflow: &str, target: &str) -> Vec<(&'static str, TransitionFields)> {
+pub(super) fn path(workflow: &str, target: &str) -> Vec<(&'static str, TransitionFields)> {
     let tracking = || TransitionFields {
         tracking_number: Some(format!(
             "TRK{}",
@@ -76,7 +76,7 @@ fn path(workflow: &str, target: &str) -> Vec<(&'static str, TransitionFields)> {
     }
 }
 
-fn statuses(workflow: &str) -> &'static [&'static str] {
+pub(super) fn statuses(workflow: &str) -> &'static [&'static str] {
     match workflow {
         "standard" => &[
             "pending",

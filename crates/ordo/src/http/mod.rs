@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod context;
+pub mod cursor;
 pub mod errors;
 pub mod extract;
 pub mod json;

@@ -70,6 +70,9 @@ pub struct Page<T> {
     pub total_count: u64,
     pub total_pages: u64,
     pub current_page: u64,
+    /// Where lists support cursors: pass as `cursor` to continue after this page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
@@ -79,7 +82,13 @@ impl<T> Page<T> {
             total_count,
             total_pages: total_count.div_ceil(request.limit),
             current_page: request.page,
+            next_cursor: None,
         }
+    }
+
+    pub fn with_next_cursor(mut self, cursor: Option<String>) -> Self {
+        self.next_cursor = cursor;
+        self
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
@@ -88,6 +97,7 @@ impl<T> Page<T> {
             total_count: self.total_count,
             total_pages: self.total_pages,
             current_page: self.current_page,
+            next_cursor: self.next_cursor,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod input;
 pub mod jobs;
 pub mod routes;
+pub mod search;
 pub mod service;
 pub mod store;
 pub mod view;

@@ -18,4 +18,5 @@ mod orders;
 mod pages;
 mod permissions;
 mod profile;
+mod search;
 mod sessions;

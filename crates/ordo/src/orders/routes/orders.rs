@@ -11,13 +11,13 @@ use crate::http::auth::{AuthUser, Require};
 use crate::http::context::RequestContext;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::json::{is_json_headers, parse_json, ApiJson};
-use crate::http::pagination::{Page, PageQuery};
+use crate::http::pagination::PageQuery;
 use crate::identity::permissions::Permission;
 use crate::orders::access::Viewer;
 use crate::orders::idempotency;
 use crate::orders::input::OrderInput;
 use crate::orders::service::{create, read, update};
-use crate::orders::view::{OrderSummary, OrderView};
+use crate::orders::view::OrderView;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -107,20 +107,21 @@ async fn create_order(
 
 /// Orders the caller may see: customers their own, staff those assigned to them, managers and
 /// admins all.
-#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(read::OrderQuery),
-    responses((status = 200, body = Page<OrderSummary>), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(read::OrderListParams, read::OrderFilter),
+    responses((status = 200, body = read::OrderList), (status = 400, body = ErrorBody)))]
 async fn list_orders(
     State(state): State<AppState>,
     Require(user): Require<{ Permission::ViewOrders as u8 }>,
-    ApiQuery(q): ApiQuery<read::OrderQuery>,
-) -> AppResult<ApiJson<Page<OrderSummary>>> {
+    ApiQuery(filter): ApiQuery<read::OrderFilter>,
+    ApiQuery(q): ApiQuery<read::OrderListParams>,
+) -> AppResult<ApiJson<read::OrderList>> {
     let page = PageQuery {
         page: q.page,
         limit: q.limit,
     }
     .validate()?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
-    Ok(ApiJson(read::list(&state, &viewer, q, page).await?))
+    Ok(ApiJson(read::list(&state, &viewer, &filter, q, page).await?))
 }
 
 /// One order with items, shipments, status history and the transitions the caller may fire.

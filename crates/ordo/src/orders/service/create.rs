@@ -248,6 +248,7 @@ pub async fn create_in<C: ConnectionTrait>(
     row.total = Set(total);
     row.stock_reserved = Set(stock_reserved);
     let created = row.update(db).await?;
+    crate::orders::search::refresh(db, &created).await?;
     super::write_history(db, id, None, &created.status, Some(viewer.user.id), None).await?;
     let entry = AuditEntry::new("order.created", "order", id).with_details(json!({
         "number": created.number, "workflow": created.workflow, "status": created.status,

@@ -50,6 +50,7 @@ async fn settle<C: ConnectionTrait>(
         effects::resync_reservations(db, order, items, order.stock_reserved, Some(viewer.user.id))
             .await?;
     let total = effects::total(&items);
+    crate::orders::search::refresh(db, order).await?;
     order::Entity::update_many()
         .col_expr(order::Column::Total, sea_orm::sea_query::Expr::value(total))
         .filter(order::Column::Id.eq(order.id))

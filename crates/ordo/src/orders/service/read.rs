@@ -1,21 +1,21 @@
 //! Reading orders: one with everything about it, or a filtered, scoped page of them.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde::Deserialize;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::catalog::entity::customer;
 use crate::error::{AppError, AppResult};
-use crate::http::pagination::{fetch_page, like_pattern, lower_like, Page, PageRequest, SortOrder};
+use crate::http::cursor::{Cursor, CursorPage};
+use crate::http::pagination::{fetch_page, Page, PageRequest, SortOrder};
 use crate::orders::access::Viewer;
-use crate::orders::entity::{
-    item,
-    order::{self, Column},
-};
-use crate::orders::store;
+use crate::orders::entity::order::{self, Column};
+use crate::orders::{search, store};
 use crate::orders::view::{AllowedTransition, OrderSummary, OrderView};
 use crate::state::AppState;
 use crate::workflow::{engine, store as workflows, OrderField};
@@ -73,16 +73,78 @@ pub enum OrderSort {
     Status,
 }
 
+impl OrderSort {
+    fn column(self) -> Column {
+        match self {
+            OrderSort::CreatedAt => Column::CreatedAt,
+            OrderSort::UpdatedAt => Column::UpdatedAt,
+            OrderSort::Number => Column::Number,
+            OrderSort::Priority => Column::Priority,
+            OrderSort::Total => Column::Total,
+            OrderSort::Status => Column::Status,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            OrderSort::CreatedAt => "createdAt",
+            OrderSort::UpdatedAt => "updatedAt",
+            OrderSort::Number => "number",
+            OrderSort::Priority => "priority",
+            OrderSort::Total => "total",
+            OrderSort::Status => "status",
+        }
+    }
+
+    /// The sort value of `order`, as a cursor carries it.
+    fn value_of(self, order: &order::Model) -> String {
+        const AT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+        match self {
+            OrderSort::CreatedAt => order.created_at.format(AT).to_string(),
+            OrderSort::UpdatedAt => order.updated_at.format(AT).to_string(),
+            OrderSort::Number => order.number.clone(),
+            OrderSort::Priority => order.priority.to_string(),
+            OrderSort::Total => order.total.to_string(),
+            OrderSort::Status => order.status.clone(),
+        }
+    }
+
+    /// A cursor's sort value back as a database value.
+    fn parse_value(self, text: &str) -> Option<sea_orm::Value> {
+        Some(match self {
+            OrderSort::CreatedAt | OrderSort::UpdatedAt => {
+                chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                    .ok()?
+                    .into()
+            }
+            OrderSort::Number | OrderSort::Status => text.to_string().into(),
+            OrderSort::Priority => text.parse::<i32>().ok()?.into(),
+            OrderSort::Total => text.parse::<i64>().ok()?.into(),
+        })
+    }
+}
+
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
-pub struct OrderQuery {
+pub struct OrderListParams {
     #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
+    /// Continue after the page that handed out this `nextCursor` (same sort and filters); the
+    /// answer then has no totals, and deep pages cost what the first does.
+    #[param(max_length = 400)]
+    pub cursor: Option<String>,
     pub sort: Option<OrderSort>,
     pub order: Option<SortOrder>,
+}
+
+/// The filters shared by the order list, its export and its dashboards' drill-downs.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct OrderFilter {
     pub status: Option<String>,
     pub workflow: Option<String>,
     #[param(minimum = 1, maximum = 4)]
@@ -93,91 +155,129 @@ pub struct OrderQuery {
     pub created_to: Option<DateTime<Utc>>,
     pub updated_from: Option<DateTime<Utc>>,
     pub updated_to: Option<DateTime<Utc>>,
-    /// Matches number, title, customer name, material, destination, party, mill, tracking number and item SKU.
+    /// Words that must each start a word of the order's number, title, customer name,
+    /// material, destination, origin, party, tracking number or item codes.
     #[param(max_length = 100)]
     pub search: Option<String>,
 }
 
-pub async fn list(
+/// The orders `viewer` may see that pass `filter`, unordered.
+pub fn filtered(
     state: &AppState,
     viewer: &Viewer,
-    q: OrderQuery,
-    page: PageRequest,
-) -> AppResult<Page<OrderSummary>> {
+    filter: &OrderFilter,
+) -> AppResult<Select<order::Entity>> {
     let mut query = viewer.scope(order::Entity::find());
-    if let Some(status) = q.status.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(status) = filter.status.as_deref().filter(|s| !s.is_empty()) {
         query = query.filter(Column::Status.eq(status));
     }
-    if let Some(workflow) = q.workflow.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(workflow) = filter.workflow.as_deref().filter(|s| !s.is_empty()) {
         query = query.filter(Column::Workflow.eq(workflow));
     }
-    if let Some(priority) = q.priority {
+    if let Some(priority) = filter.priority {
         if !(1..=4).contains(&priority) {
             return Err(AppError::field("priority", "must be 1, 2, 3 or 4"));
         }
         query = query.filter(Column::Priority.eq(priority));
     }
-    if let Some(id) = q.customer_id {
+    if let Some(id) = filter.customer_id {
         query = query.filter(Column::CustomerId.eq(id));
     }
-    if let Some(id) = q.assignee_id {
+    if let Some(id) = filter.assignee_id {
         query = query.filter(Column::AssigneeId.eq(id));
     }
     for (bound, column, lower) in [
-        (q.created_from, Column::CreatedAt, true),
-        (q.created_to, Column::CreatedAt, false),
-        (q.updated_from, Column::UpdatedAt, true),
-        (q.updated_to, Column::UpdatedAt, false),
+        (filter.created_from, Column::CreatedAt, true),
+        (filter.created_to, Column::CreatedAt, false),
+        (filter.updated_from, Column::UpdatedAt, true),
+        (filter.updated_to, Column::UpdatedAt, false),
     ] {
         if let Some(at) = bound {
             let at = crate::time::stored(at);
             query = query.filter(if lower { column.gte(at) } else { column.lt(at) });
         }
     }
-    if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if search.chars().count() > 100 {
             return Err(AppError::field("search", "must be at most 100 characters"));
         }
-        let pattern = like_pattern(search);
-        let customers = Query::select()
-            .column(customer::Column::Id)
-            .from(customer::Entity)
-            .and_where(lower_like(customer::Column::Name, &pattern))
-            .to_owned();
-        let skus = Query::select()
-            .column(item::Column::OrderId)
-            .from(item::Entity)
-            .and_where(lower_like(item::Column::Code, &pattern))
-            .to_owned();
-        let mut any = Condition::any();
-        for column in [
-            Column::Number,
-            Column::Title,
-            Column::MaterialCode,
-            Column::MaterialDescription,
-            Column::Destination,
-            Column::Party,
-            Column::Origin,
-            Column::TrackingNumber,
-        ] {
-            any = any.add(lower_like(column, &pattern));
-        }
-        any = any
-            .add(Expr::col(Column::CustomerId).in_subquery(customers))
-            .add(Expr::col(Column::Id).in_subquery(skus));
-        query = query.filter(any);
+        query = query.filter(search::condition(state.db.backend(), search)?);
     }
-    let column = match q.sort.unwrap_or_default() {
-        OrderSort::CreatedAt => Column::CreatedAt,
-        OrderSort::UpdatedAt => Column::UpdatedAt,
-        OrderSort::Number => Column::Number,
-        OrderSort::Priority => Column::Priority,
-        OrderSort::Total => Column::Total,
-        OrderSort::Status => Column::Status,
-    };
-    let query = match q.order.unwrap_or_default() {
+    Ok(query)
+}
+
+/// A page of orders: by page number with totals, or after a cursor without them.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum OrderList {
+    Paged(Page<OrderSummary>),
+    Cursor(CursorPage<OrderSummary>),
+}
+
+pub async fn list(
+    state: &AppState,
+    viewer: &Viewer,
+    filter: &OrderFilter,
+    q: OrderListParams,
+    page: PageRequest,
+) -> AppResult<OrderList> {
+    let query = filtered(state, viewer, filter)?;
+    let sort = q.sort.unwrap_or_default();
+    let direction = q.order.unwrap_or_default();
+    let sort_name = format!(
+        "{}:{}",
+        sort.name(),
+        if direction == SortOrder::Asc { "asc" } else { "desc" }
+    );
+    let column = sort.column();
+    let query = match direction {
         SortOrder::Asc => query.order_by_asc(column).order_by_asc(Column::Id),
         SortOrder::Desc => query.order_by_desc(column).order_by_desc(Column::Id),
     };
-    Ok(fetch_page(state.db.conn(), query, page).await?)
+    let next_cursor = |last: Option<&order::Model>| {
+        last.map(|o| {
+            Cursor {
+                sort: sort_name.clone(),
+                value: sort.value_of(o),
+                id: o.id,
+            }
+            .encode()
+        })
+    };
+    let db = state.db.conn();
+    let Some(text) = q.cursor.as_deref() else {
+        let rows: Page<order::Model> = fetch_page(db, query, page).await?;
+        let full = rows.items.len() as u64 == page.limit && page.page < rows.total_pages;
+        let cursor = if full { next_cursor(rows.items.last()) } else { None };
+        return Ok(OrderList::Paged(
+            rows.map(OrderSummary::from).with_next_cursor(cursor),
+        ));
+    };
+    if q.page.is_some() {
+        return Err(AppError::field("cursor", "use either page or cursor, not both"));
+    }
+    let after = Cursor::decode(text, &sort_name)?;
+    let value = sort
+        .parse_value(&after.value)
+        .ok_or_else(|| AppError::field("cursor", "is not a cursor this list handed out"))?;
+    let beyond = match direction {
+        SortOrder::Asc => Condition::any()
+            .add(Expr::col(column).gt(value.clone()))
+            .add(Expr::col(column).eq(value).and(Column::Id.gt(after.id))),
+        SortOrder::Desc => Condition::any()
+            .add(Expr::col(column).lt(value.clone()))
+            .add(Expr::col(column).eq(value).and(Column::Id.lt(after.id))),
+    };
+    let mut rows = query
+        .filter(beyond)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > page.limit;
+    rows.truncate(page.limit as usize);
+    let next = if more { next_cursor(rows.last()) } else { None };
+    Ok(OrderList::Cursor(CursorPage {
+        items: rows.into_iter().map(OrderSummary::from).collect(),
+        next_cursor: next,
+    }))
 }

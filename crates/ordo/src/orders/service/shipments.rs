@@ -294,6 +294,10 @@ pub async fn create(
         .filter(order::Column::Id.eq(order_id))
         .exec(&*txn)
         .await?;
+    if tracking.is_some() && tracking != order.tracking_number {
+        let after = store::find(&*txn, order_id).await?;
+        crate::orders::search::refresh(&*txn, &after).await?;
+    }
     let entry = AuditEntry::new("order.shipped", "order", order_id).with_details(json!({
         "number": order.number, "shipmentId": shipment_id, "items": shipped_lines,
         "trackingNumber": tracking, "rakeNumber": rake, "dispatchQuantity": fixed::qty(shipped_total),

@@ -14,6 +14,7 @@ use super::effects;
 use crate::audit::AuditEntry;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::record_change;
+use crate::orders::search;
 use crate::fixed;
 use crate::http::context::RequestContext;
 use crate::identity::fields::{self, Checker};
@@ -281,7 +282,11 @@ pub async fn fire<C: ConnectionTrait>(
                     "completionNotes": merged.completion_notes, "reason": merged.cancel_reason },
     }));
     record_change(db, actor_id, ctx, entry).await?;
-    store::find(db, order.id).await
+    let after = store::find(db, order.id).await?;
+    if search::affects_document(&order, &after) {
+        search::refresh(db, &after).await?;
+    }
+    Ok(after)
 }
 
 /// A transition requested over the API by a signed-in user.

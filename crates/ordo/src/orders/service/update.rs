@@ -132,6 +132,9 @@ pub async fn update(
     row.version = Set(before.version + 1);
     row.updated_at = Set(crate::time::now());
     let after = row.update(&*txn).await?;
+    if crate::orders::search::affects_document(&before, &after) {
+        crate::orders::search::refresh(&*txn, &after).await?;
+    }
     let entry = AuditEntry::new("order.updated", "order", id).with_details(json!({
         "number": after.number,
         "before": OrderSummary::from(before),

@@ -1,0 +1,233 @@
+//! Order search behind one interface on every backend.
+//!
+//! Each order has one row in `order_search` holding its searchable words (number, title,
+//! customer name, material, places, party, tracking number, item codes), lower-cased and split
+//! on anything that is not a letter or digit. It is written in the order's own transaction.
+//! A search term matches the start of a word, and every term must match; each backend answers
+//! from its own text index: SQLite FTS5, PostgreSQL GIN over `to_tsvector('simple', ..)`,
+//! MySQL FULLTEXT in boolean mode (whose index holds words of 3 or more characters, so
+//! shorter terms are checked on the rows the longer ones found).
+
+use sea_orm::sea_query::{Alias, Expr, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use super::entity::{item, order};
+use crate::catalog::entity::customer;
+use crate::error::{AppError, AppResult};
+
+/// The most search words honoured; more would only slow the index down.
+const MAX_TERMS: usize = 8;
+
+/// InnoDB's `innodb_ft_min_token_size` default.
+const MYSQL_MIN_WORD: usize = 3;
+
+/// The words of `text`: lower-cased runs of letters and digits.
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// The searchable text of an order.
+pub fn document<'a>(
+    order: &order::Model,
+    customer_name: Option<&str>,
+    item_codes: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let mut doc = String::with_capacity(128);
+    let mut push = |text: &str| {
+        for word in words(text) {
+            doc.push_str(&word);
+            doc.push(' ');
+        }
+    };
+    push(&order.number);
+    // The number again without separators, so "RK2026000123" finds "RK-2026-000123".
+    push(&order.number.replace(|c: char| !c.is_alphanumeric(), ""));
+    for field in searchable_fields(order) {
+        push(field.unwrap_or_default());
+    }
+    push(customer_name.unwrap_or_default());
+    for code in item_codes {
+        push(code);
+    }
+    doc.truncate(doc.trim_end().len());
+    doc
+}
+
+/// The order's own fields that go into its document (besides the number).
+fn searchable_fields(order: &order::Model) -> [Option<&str>; 7] {
+    [
+        order.title.as_deref(),
+        order.material_code.as_deref(),
+        order.material_description.as_deref(),
+        order.destination.as_deref(),
+        order.origin.as_deref(),
+        order.party.as_deref(),
+        order.tracking_number.as_deref(),
+    ]
+}
+
+/// Whether a change from `before` to `after` touches the searchable text.
+pub fn affects_document(before: &order::Model, after: &order::Model) -> bool {
+    searchable_fields(before) != searchable_fields(after) || before.customer_id != after.customer_id
+}
+
+pub mod row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "order_search")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub order_id: Uuid,
+        pub document: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Writes the document of `order` (a new order, or one whose document may have changed).
+pub async fn save<C: ConnectionTrait>(db: &C, order_id: Uuid, document: String) -> AppResult<()> {
+    let updated = row::Entity::update_many()
+        .col_expr(row::Column::Document, Expr::value(document.clone()))
+        .filter(row::Column::OrderId.eq(order_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if updated == 0 {
+        row::Entity::insert(row::ActiveModel {
+            id: sea_orm::NotSet,
+            order_id: sea_orm::Set(order_id),
+            document: sea_orm::Set(document),
+        })
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Rebuilds the document of `order` from its current customer and items.
+pub async fn refresh<C: ConnectionTrait>(db: &C, order: &order::Model) -> AppResult<()> {
+    let customer_name = match order.customer_id {
+        Some(id) => customer::Entity::find_by_id(id)
+            .select_only()
+            .column(customer::Column::Name)
+            .into_tuple::<String>()
+            .one(db)
+            .await?,
+        None => None,
+    };
+    let codes: Vec<String> = item::Entity::find()
+        .select_only()
+        .column(item::Column::Code)
+        .filter(item::Column::OrderId.eq(order.id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let doc = document(order, customer_name.as_deref(), codes.iter().map(String::as_str));
+    save(db, order.id, doc).await
+}
+
+/// Rebuilds the documents of every order of a customer, after its name changed.
+pub async fn refresh_customer<C: ConnectionTrait>(db: &C, customer_id: Uuid) -> AppResult<()> {
+    let orders = order::Entity::find()
+        .filter(order::Column::CustomerId.eq(customer_id))
+        .all(db)
+        .await?;
+    for order in &orders {
+        refresh(db, order).await?;
+    }
+    Ok(())
+}
+
+/// `orders.id IN (orders whose document matches every term of search)`, or a 400 when the
+/// search holds no word.
+pub fn condition(backend: DatabaseBackend, search: &str) -> AppResult<SimpleExpr> {
+    let terms: Vec<String> = words(search).take(MAX_TERMS).collect();
+    if terms.is_empty() {
+        return Err(AppError::field("search", "must contain a letter or digit"));
+    }
+    let table = Alias::new("order_search");
+    let matching = match backend {
+        DatabaseBackend::Sqlite => {
+            let query = terms
+                .iter()
+                .map(|t| format!("\"{t}\"*"))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            Expr::col((table.clone(), Alias::new("id"))).in_subquery(
+                Query::select()
+                    .expr(Expr::cust("rowid"))
+                    .from(Alias::new("order_search_fts"))
+                    .and_where(Expr::cust_with_values("order_search_fts MATCH ?", [query]))
+                    .to_owned(),
+            )
+        }
+        DatabaseBackend::Postgres => {
+            let query = terms
+                .iter()
+                .map(|t| format!("{t}:*"))
+                .collect::<Vec<_>>()
+                .join(" & ");
+            Expr::cust_with_values(
+                "to_tsvector('simple', \"order_search\".\"document\") @@ to_tsquery('simple', $1)",
+                [query],
+            )
+        }
+        DatabaseBackend::MySql => {
+            // InnoDB indexes words of 3 or more characters; shorter terms are checked against
+            // the text of the rows the index found (or, with no longer term, of every row).
+            let (long, short): (Vec<&String>, Vec<&String>) =
+                terms.iter().partition(|t| t.chars().count() >= MYSQL_MIN_WORD);
+            let mut all = Condition::all();
+            if !long.is_empty() {
+                let query = long
+                    .iter()
+                    .map(|t| format!("+{t}*"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                all = all.add(Expr::cust_with_values(
+                    "MATCH (`order_search`.`document`) AGAINST (? IN BOOLEAN MODE)",
+                    [query],
+                ));
+            }
+            for term in short {
+                all = all.add(Expr::cust_with_values(
+                    "CONCAT(' ', `order_search`.`document`) LIKE ?",
+                    [format!("% {term}%")],
+                ));
+            }
+            all.into()
+        }
+    };
+    Ok(Expr::col(order::Column::Id).in_subquery(
+        Query::select()
+            .column((table.clone(), Alias::new("order_id")))
+            .from(table)
+            .and_where(matching)
+            .to_owned(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_lowercased_runs_of_letters_and_digits() {
+        let found: Vec<String> = words("RK-2026/000123  Müller & Söhne_GmbH").collect();
+        assert_eq!(found, ["rk", "2026", "000123", "müller", "söhne", "gmbh"]);
+    }
+
+    #[test]
+    fn a_search_without_words_is_refused() {
+        assert!(condition(DatabaseBackend::Sqlite, " -- ").is_err());
+        assert!(condition(DatabaseBackend::Postgres, "\"*'").is_err());
+    }
+}
