@@ -11,6 +11,7 @@ mod m0002_audit;
 mod m0003_catalog;
 mod m0004_orders;
 mod m0005_search;
+mod m0006_reporting;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_catalog::Migration),
             Box::new(m0004_orders::Migration),
             Box::new(m0005_search::Migration),
+            Box::new(m0006_reporting::Migration),
         ]
     }
 }

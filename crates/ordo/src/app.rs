@@ -20,7 +20,9 @@ use crate::identity::service::users;
 use crate::identity::tokens::{hash_secret, random_secret, AccessTokenKeys};
 use crate::mail::Mailer;
 use crate::state::{AppState, Inner};
-use crate::{audit, catalog, identity, inventory, openapi, ops, orders, reference, web, workflow};
+use crate::{
+    audit, catalog, dashboard, identity, inventory, openapi, ops, orders, reference, web, workflow,
+};
 
 pub struct Server {
     pub state: AppState,
@@ -98,6 +100,7 @@ pub fn router(state: &AppState) -> Router {
         .merge(reference::routes::router())
         .merge(workflow::routes::router())
         .merge(orders::routes::router())
+        .merge(dashboard::routes::router())
         .merge(ops::router())
         .split_for_parts();
     openapi::add_standard_errors(&mut doc);

@@ -22,6 +22,8 @@ use crate::error::{ErrorBody, ErrorDetail, FieldError};
         (name = "inventory", description = "Stock levels and the stock ledger"),
         (name = "reference", description = "Reference lists orders are validated against"),
         (name = "workflows", description = "Order lifecycles"),
+        (name = "dashboard", description = "Figures over a period, scoped to what the caller may see"),
+        (name = "export", description = "Streamed downloads as CSV, XLSX or NDJSON"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

@@ -180,7 +180,9 @@ fn generate(
         material_description: None,
         party,
         order_quantity: order_qty,
-        dispatch_quantity: (finished && workflow == "rake").then_some(order_qty).flatten(),
+        dispatch_quantity: (finished && workflow == "rake")
+            .then_some(order_qty)
+            .flatten(),
         completion_notes: None,
         tracking_number: tracking,
         cancel_reason: (status == "cancelled").then(|| "Customer request".to_string()),

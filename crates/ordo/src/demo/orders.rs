@@ -20,7 +20,8 @@ use crate::orders::service::transition::{self, TransitionFields, TransitionReque
 use crate::state::AppState;
 
 pub(super) const DESTINATIONS: [&str; 5] = ["MUMBAI", "CHENNAI", "KOLKATA", "DELHI", "VIZAG"];
-pub(super) const PARTIES: [&str; 4] = ["ACME-INFRA", "NORTHERN-RAIL", "COASTAL-SHIP", "METRO-BUILD"];
+pub(super) const PARTIES: [&str; 4] =
+    ["ACME-INFRA", "NORTHERN-RAIL", "COASTAL-SHIP", "METRO-BUILD"];
 pub(super) const MILLS: [&str; 4] = ["BSP", "RSP", "DSP", "BSL"];
 pub(super) const SERVICE_JOBS: [&str; 6] = [
     "Crane inspection",

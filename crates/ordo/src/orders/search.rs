@@ -9,7 +9,9 @@
 //! shorter terms are checked on the rows the longer ones found).
 
 use sea_orm::sea_query::{Alias, Expr, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::entity::{item, order};
@@ -115,12 +117,14 @@ pub async fn save<C: ConnectionTrait>(db: &C, order_id: Uuid, document: String) 
 /// Rebuilds the document of `order` from its current customer and items.
 pub async fn refresh<C: ConnectionTrait>(db: &C, order: &order::Model) -> AppResult<()> {
     let customer_name = match order.customer_id {
-        Some(id) => customer::Entity::find_by_id(id)
-            .select_only()
-            .column(customer::Column::Name)
-            .into_tuple::<String>()
-            .one(db)
-            .await?,
+        Some(id) => {
+            customer::Entity::find_by_id(id)
+                .select_only()
+                .column(customer::Column::Name)
+                .into_tuple::<String>()
+                .one(db)
+                .await?
+        }
         None => None,
     };
     let codes: Vec<String> = item::Entity::find()
@@ -130,7 +134,11 @@ pub async fn refresh<C: ConnectionTrait>(db: &C, order: &order::Model) -> AppRes
         .into_tuple()
         .all(db)
         .await?;
-    let doc = document(order, customer_name.as_deref(), codes.iter().map(String::as_str));
+    let doc = document(
+        order,
+        customer_name.as_deref(),
+        codes.iter().map(String::as_str),
+    );
     save(db, order.id, doc).await
 }
 
@@ -183,8 +191,9 @@ pub fn condition(backend: DatabaseBackend, search: &str) -> AppResult<SimpleExpr
         DatabaseBackend::MySql => {
             // InnoDB indexes words of 3 or more characters; shorter terms are checked against
             // the text of the rows the index found (or, with no longer term, of every row).
-            let (long, short): (Vec<&String>, Vec<&String>) =
-                terms.iter().partition(|t| t.chars().count() >= MYSQL_MIN_WORD);
+            let (long, short): (Vec<&String>, Vec<&String>) = terms
+                .iter()
+                .partition(|t| t.chars().count() >= MYSQL_MIN_WORD);
             let mut all = Condition::all();
             if !long.is_empty() {
                 let query = long

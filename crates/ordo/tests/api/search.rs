@@ -38,23 +38,50 @@ async fn search_follows_every_change(app: TestApp) {
         .clone();
     let id = order["id"].as_str().unwrap().to_string();
     let path = format!("/api/v1/orders/{id}");
-    for search in ["quay", "QUAY%20ext", "harb", "girder", "hea200", "so-7781", "so7781"] {
+    for search in [
+        "quay",
+        "QUAY%20ext",
+        "harb",
+        "girder",
+        "hea200",
+        "so-7781",
+        "so7781",
+    ] {
         assert_eq!(found(&app, &admin, search).await, ["SO-7781"], "{search}");
     }
-    assert!(found(&app, &admin, "quay%20plate").await.is_empty(), "every word must match");
-    assert!(found(&app, &admin, "uay").await.is_empty(), "words match from their start");
-    assert_eq!(found(&app, &alice, "quay").await, ["SO-7781"], "the customer finds its own");
+    assert!(
+        found(&app, &admin, "quay%20plate").await.is_empty(),
+        "every word must match"
+    );
+    assert!(
+        found(&app, &admin, "uay").await.is_empty(),
+        "words match from their start"
+    );
+    assert_eq!(
+        found(&app, &alice, "quay").await,
+        ["SO-7781"],
+        "the customer finds its own"
+    );
 
     // The title changes: the old word no longer finds it, the new one does.
-    app.call(reqwest::Method::PATCH, &path, Some(&admin.access), Some(json!({ "title": "Pier works" })))
-        .await
-        .expect(200);
+    app.call(
+        reqwest::Method::PATCH,
+        &path,
+        Some(&admin.access),
+        Some(json!({ "title": "Pier works" })),
+    )
+    .await
+    .expect(200);
     assert!(found(&app, &admin, "quay").await.is_empty());
     assert_eq!(found(&app, &admin, "pier").await, ["SO-7781"]);
 
     // Items: a new line's code is found, a removed line's is not.
     let item = app
-        .post(&format!("{path}/items"), Some(&admin.access), json!({ "productId": other, "quantity": 1 }))
+        .post(
+            &format!("{path}/items"),
+            Some(&admin.access),
+            json!({ "productId": other, "quantity": 1 }),
+        )
         .await
         .expect(201)
         .clone();
@@ -92,7 +119,13 @@ async fn search_follows_every_change(app: TestApp) {
             .expect_error(400, "VALIDATION_ERROR");
     }
     // Text-search syntax in the input is plain text, never an operator.
-    for odd in ["a%20OR%20b", "NOT%20pier", "pier%22%20OR%20%22x", "%2Bpier%20-lights", "pier:*%20|%20x"] {
+    for odd in [
+        "a%20OR%20b",
+        "NOT%20pier",
+        "pier%22%20OR%20%22x",
+        "%2Bpier%20-lights",
+        "pier:*%20|%20x",
+    ] {
         app.get(&format!("/api/v1/orders?search={odd}"), Some(&admin.access))
             .await
             .expect(200);
@@ -118,9 +151,17 @@ async fn cursors_walk_every_order_once(app: TestApp) {
             .await
             .expect(201);
     }
-    for sort in ["sort=createdAt&order=desc", "sort=priority&order=asc", "sort=number&order=desc", "sort=total&order=asc"] {
+    for sort in [
+        "sort=createdAt&order=desc",
+        "sort=priority&order=asc",
+        "sort=number&order=desc",
+        "sort=total&order=asc",
+    ] {
         let first = app
-            .get(&format!("/api/v1/orders?{sort}&limit=5"), Some(&admin.access))
+            .get(
+                &format!("/api/v1/orders?{sort}&limit=5"),
+                Some(&admin.access),
+            )
             .await
             .expect(200)
             .clone();
@@ -130,23 +171,36 @@ async fn cursors_walk_every_order_once(app: TestApp) {
         let mut pages = 1;
         while let Some(c) = cursor {
             let page = app
-                .get(&format!("/api/v1/orders?{sort}&limit=5&cursor={c}"), Some(&admin.access))
+                .get(
+                    &format!("/api/v1/orders?{sort}&limit=5&cursor={c}"),
+                    Some(&admin.access),
+                )
                 .await
                 .expect(200)
                 .clone();
-            assert!(page.get("totalCount").is_none(), "cursor pages skip the count");
+            assert!(
+                page.get("totalCount").is_none(),
+                "cursor pages skip the count"
+            );
             seen.extend(numbers(&page));
             cursor = page["nextCursor"].as_str().map(str::to_string);
             pages += 1;
         }
         assert_eq!(pages, 5, "{sort}");
         assert_eq!(seen.len(), 23, "{sort}");
-        assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 23, "{sort}: no order twice");
+        assert_eq!(
+            seen.iter().collect::<HashSet<_>>().len(),
+            23,
+            "{sort}: no order twice"
+        );
         // The same walk by page numbers gives the same order.
         let mut by_pages = Vec::new();
         for page in 1..=5 {
             let res = app
-                .get(&format!("/api/v1/orders?{sort}&limit=5&page={page}"), Some(&admin.access))
+                .get(
+                    &format!("/api/v1/orders?{sort}&limit=5&page={page}"),
+                    Some(&admin.access),
+                )
                 .await;
             by_pages.extend(numbers(res.expect(200)));
         }

@@ -121,7 +121,9 @@ async fn list_orders(
     }
     .validate()?;
     let viewer = Viewer::load(state.db.conn(), &user).await?;
-    Ok(ApiJson(read::list(&state, &viewer, &filter, q, page).await?))
+    Ok(ApiJson(
+        read::list(&state, &viewer, &filter, q, page).await?,
+    ))
 }
 
 /// One order with items, shipments, status history and the transitions the caller may fire.

@@ -60,7 +60,11 @@ pub async fn next_number<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<
 
 /// Reserves `count` consecutive numbers of the current series at once (for bulk loading).
 /// Unlike [`next_number`] it does not skip numbers keyed in by hand; a clash fails the load.
-pub async fn reserve<C: ConnectionTrait>(db: &C, prefix: &str, count: i64) -> AppResult<Vec<String>> {
+pub async fn reserve<C: ConnectionTrait>(
+    db: &C,
+    prefix: &str,
+    count: i64,
+) -> AppResult<Vec<String>> {
     let name = series(db, prefix).await?;
     sequence::Entity::update_many()
         .col_expr(Column::NextValue, Expr::col(Column::NextValue).add(count))
@@ -72,5 +76,7 @@ pub async fn reserve<C: ConnectionTrait>(db: &C, prefix: &str, count: i64) -> Ap
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order number counter {name} vanished")))?
         .next_value;
-    Ok((next - count..next).map(|n| format!("{name}-{n:06}")).collect())
+    Ok((next - count..next)
+        .map(|n| format!("{name}-{n:06}"))
+        .collect())
 }

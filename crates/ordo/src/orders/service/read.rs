@@ -15,8 +15,8 @@ use crate::http::cursor::{Cursor, CursorPage};
 use crate::http::pagination::{fetch_page, Page, PageRequest, SortOrder};
 use crate::orders::access::Viewer;
 use crate::orders::entity::order::{self, Column};
-use crate::orders::{search, store};
 use crate::orders::view::{AllowedTransition, OrderSummary, OrderView};
+use crate::orders::{search, store};
 use crate::state::AppState;
 use crate::workflow::{engine, store as workflows, OrderField};
 
@@ -197,7 +197,12 @@ pub fn filtered(
             query = query.filter(if lower { column.gte(at) } else { column.lt(at) });
         }
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         if search.chars().count() > 100 {
             return Err(AppError::field("search", "must be at most 100 characters"));
         }
@@ -227,7 +232,11 @@ pub async fn list(
     let sort_name = format!(
         "{}:{}",
         sort.name(),
-        if direction == SortOrder::Asc { "asc" } else { "desc" }
+        if direction == SortOrder::Asc {
+            "asc"
+        } else {
+            "desc"
+        }
     );
     let column = sort.column();
     let query = match direction {
@@ -248,13 +257,20 @@ pub async fn list(
     let Some(text) = q.cursor.as_deref() else {
         let rows: Page<order::Model> = fetch_page(db, query, page).await?;
         let full = rows.items.len() as u64 == page.limit && page.page < rows.total_pages;
-        let cursor = if full { next_cursor(rows.items.last()) } else { None };
+        let cursor = if full {
+            next_cursor(rows.items.last())
+        } else {
+            None
+        };
         return Ok(OrderList::Paged(
             rows.map(OrderSummary::from).with_next_cursor(cursor),
         ));
     };
     if q.page.is_some() {
-        return Err(AppError::field("cursor", "use either page or cursor, not both"));
+        return Err(AppError::field(
+            "cursor",
+            "use either page or cursor, not both",
+        ));
     }
     let after = Cursor::decode(text, &sort_name)?;
     let value = sort
@@ -268,11 +284,7 @@ pub async fn list(
             .add(Expr::col(column).lt(value.clone()))
             .add(Expr::col(column).eq(value).and(Column::Id.lt(after.id))),
     };
-    let mut rows = query
-        .filter(beyond)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
+    let mut rows = query.filter(beyond).limit(page.limit + 1).all(db).await?;
     let more = rows.len() as u64 > page.limit;
     rows.truncate(page.limit as usize);
     let next = if more { next_cursor(rows.last()) } else { None };

@@ -1,0 +1,228 @@
+//! `GET /dashboard/overview`: where the viewer's orders stand.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Days, NaiveDateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::range::{local_midnight, Range};
+use super::{sql, Period};
+use crate::error::AppResult;
+use crate::orders::access::Viewer;
+use crate::orders::entity::{history, order};
+use crate::state::AppState;
+use crate::workflow::store as workflows;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Overview {
+    pub period: Period,
+    /// Orders created in the period.
+    pub total_orders: i64,
+    pub by_status: BTreeMap<String, i64>,
+    pub by_workflow: BTreeMap<String, WorkflowCounts>,
+    /// Keyed by priority, 1 (urgent) to 4 (low).
+    pub by_priority: BTreeMap<i32, i64>,
+    /// Of the orders created in the period, those completed (delivered, completed ...).
+    pub completed: i64,
+    /// `completed / totalOrders`, 0 when there are none.
+    pub completion_rate: f64,
+    /// Mean hours from creation to completion of the completed ones.
+    pub average_processing_hours: Option<f64>,
+    /// Created since local midnight today / in the last 7 and 30 local days (whatever the period).
+    pub orders_today: u64,
+    pub orders_last_7_days: u64,
+    pub orders_last_30_days: u64,
+    /// Open orders now past their valid-until or estimated completion.
+    pub overdue: u64,
+    pub recent_activity: Vec<Activity>,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowCounts {
+    pub total: i64,
+    pub by_status: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    pub order_id: Uuid,
+    pub number: String,
+    pub from: Option<String>,
+    pub to: String,
+    pub actor_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Breakdown {
+    workflow: String,
+    status: String,
+    priority: i32,
+    orders: i64,
+    completed: i64,
+    processing_seconds: i64,
+}
+
+const RECENT: u64 = 10;
+
+pub async fn overview(state: &AppState, viewer: &Viewer, range: &Range) -> AppResult<Overview> {
+    let db = state.db.conn();
+    let backend = db.get_database_backend();
+    let in_period = viewer
+        .scope(order::Entity::find())
+        .filter(order::Column::CreatedAt.gte(range.from_stored()))
+        .filter(order::Column::CreatedAt.lt(range.to_stored()));
+    let rows: Vec<Breakdown> = in_period
+        .select_only()
+        .column(order::Column::Workflow)
+        .column(order::Column::Status)
+        .column(order::Column::Priority)
+        .column_as(Expr::cust("COUNT(*)"), "orders")
+        .column_as(
+            sql::count_if(backend, "completed_at IS NOT NULL"),
+            "completed",
+        )
+        .column_as(
+            sql::int_sum(
+                backend,
+                &sql::seconds_between(backend, "created_at", "completed_at"),
+            ),
+            "processing_seconds",
+        )
+        .group_by(order::Column::Workflow)
+        .group_by(order::Column::Status)
+        .group_by(order::Column::Priority)
+        .into_model()
+        .all(db)
+        .await?;
+
+    let mut out = Overview {
+        period: Period::of(range),
+        total_orders: 0,
+        by_status: BTreeMap::new(),
+        by_workflow: BTreeMap::new(),
+        by_priority: BTreeMap::new(),
+        completed: 0,
+        completion_rate: 0.0,
+        average_processing_hours: None,
+        orders_today: 0,
+        orders_last_7_days: 0,
+        orders_last_30_days: 0,
+        overdue: 0,
+        recent_activity: Vec::new(),
+    };
+    let mut processing_seconds = 0i64;
+    for row in rows {
+        out.total_orders += row.orders;
+        out.completed += row.completed;
+        processing_seconds += row.processing_seconds;
+        *out.by_status.entry(row.status.clone()).or_default() += row.orders;
+        *out.by_priority.entry(row.priority).or_default() += row.orders;
+        let workflow = out.by_workflow.entry(row.workflow).or_default();
+        workflow.total += row.orders;
+        *workflow.by_status.entry(row.status).or_default() += row.orders;
+    }
+    if out.total_orders > 0 {
+        out.completion_rate = out.completed as f64 / out.total_orders as f64;
+    }
+    if out.completed > 0 {
+        out.average_processing_hours =
+            Some(processing_seconds as f64 / out.completed as f64 / 3600.0);
+    }
+
+    let now = Utc::now();
+    let today = range.local_day(now);
+    let since = |days: u64| -> NaiveDateTime {
+        local_midnight(range.tz, today - Days::new(days)).naive_utc()
+    };
+    let created_since = |at: NaiveDateTime| {
+        viewer
+            .scope(order::Entity::find())
+            .filter(order::Column::CreatedAt.gte(at))
+            .count(db)
+    };
+    out.orders_today = created_since(since(0)).await?;
+    out.orders_last_7_days = created_since(since(6)).await?;
+    out.orders_last_30_days = created_since(since(29)).await?;
+    out.overdue = overdue(state, viewer, crate::time::now()).await?;
+    out.recent_activity = recent_activity(state, viewer).await?;
+    Ok(out)
+}
+
+/// Open orders (in a state that is not final) past their valid-until or estimated completion.
+async fn overdue(state: &AppState, viewer: &Viewer, now: NaiveDateTime) -> AppResult<u64> {
+    let db = state.db.conn();
+    let mut open = Condition::any();
+    for workflow in workflows::list(db).await? {
+        let statuses: Vec<String> = workflow
+            .states
+            .iter()
+            .filter(|s| !s.terminal)
+            .map(|s| s.name.clone())
+            .collect();
+        open = open.add(
+            order::Column::Workflow
+                .eq(workflow.name)
+                .and(order::Column::Status.is_in(statuses)),
+        );
+    }
+    let late = Condition::any()
+        .add(order::Column::ValidUntil.lt(now))
+        .add(order::Column::EstimatedCompletion.lt(now));
+    Ok(viewer
+        .scope(order::Entity::find())
+        .filter(open)
+        .filter(late)
+        .count(db)
+        .await?)
+}
+
+/// The latest status changes of orders the viewer may see.
+async fn recent_activity(state: &AppState, viewer: &Viewer) -> AppResult<Vec<Activity>> {
+    let db = state.db.conn();
+    let mut query = history::Entity::find()
+        .order_by_desc(history::Column::CreatedAt)
+        .order_by_desc(history::Column::Id)
+        .limit(RECENT);
+    if !viewer.sees_everything() {
+        let visible = viewer
+            .scope(order::Entity::find())
+            .select_only()
+            .column(order::Column::Id)
+            .into_query();
+        query = query.filter(history::Column::OrderId.in_subquery(visible));
+    }
+    let steps = query.all(db).await?;
+    let ids: Vec<Uuid> = steps.iter().map(|s| s.order_id).collect();
+    let numbers: BTreeMap<Uuid, String> = order::Entity::find()
+        .select_only()
+        .column(order::Column::Id)
+        .column(order::Column::Number)
+        .filter(order::Column::Id.is_in(ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(steps
+        .into_iter()
+        .map(|s| Activity {
+            number: numbers.get(&s.order_id).cloned().unwrap_or_default(),
+            order_id: s.order_id,
+            from: s.from_status,
+            to: s.to_status,
+            actor_id: s.actor_id,
+            at: crate::time::utc(s.created_at),
+        })
+        .collect())
+}
