@@ -41,6 +41,19 @@ pub struct AuditQuery {
     pub to: Option<DateTime<Utc>>,
 }
 
+impl AuditQuery {
+    pub fn filter(&self) -> AuditFilter {
+        AuditFilter {
+            user_id: self.user_id,
+            action: self.action.clone(),
+            entity_type: self.entity_type.clone(),
+            entity_id: self.entity_id.clone(),
+            from: self.from,
+            to: self.to,
+        }
+    }
+}
+
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/api/v1/admin/audit-logs", tag = "audit", params(AuditQuery),
     security(("bearer" = [])),
@@ -56,13 +69,6 @@ async fn list_audit_logs(
         limit: q.limit,
     }
     .validate()?;
-    let filter = AuditFilter {
-        user_id: q.user_id,
-        action: q.action,
-        entity_type: q.entity_type,
-        entity_id: q.entity_id,
-        from: q.from,
-        to: q.to,
-    };
+    let filter = q.filter();
     Ok(ApiJson(service::list(state.db.conn(), filter, page).await?))
 }

@@ -61,7 +61,7 @@ pub async fn record<C: ConnectionTrait>(
     .map(|_| ())
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
     pub user_id: Option<Uuid>,
     pub action: Option<String>,
@@ -104,11 +104,8 @@ impl From<entity::Model> for AuditLogView {
 }
 
 /// Newest first.
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
-    filter: AuditFilter,
-    page: PageRequest,
-) -> AppResult<Page<AuditLogView>> {
+/// The entries that pass `filter`, unordered (shared by the list and the export).
+pub fn filtered(filter: AuditFilter) -> sea_orm::Select<AuditLog> {
     let mut query = AuditLog::find();
     if let Some(user_id) = filter.user_id {
         query = query.filter(Column::ActorId.eq(user_id));
@@ -128,6 +125,15 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(to) = filter.to {
         query = query.filter(Column::CreatedAt.lt(crate::time::stored(to)));
     }
+    query
+}
+
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: AuditFilter,
+    page: PageRequest,
+) -> AppResult<Page<AuditLogView>> {
+    let query = filtered(filter);
     let query = query
         .order_by_desc(Column::CreatedAt)
         .order_by_desc(Column::Id);

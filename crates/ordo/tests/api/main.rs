@@ -10,6 +10,7 @@ mod catalog;
 mod cli;
 mod concurrency;
 mod conventions;
+mod dashboards;
 mod hardening;
 mod oauth;
 mod operations;

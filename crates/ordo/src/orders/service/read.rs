@@ -140,8 +140,8 @@ pub struct OrderListParams {
     pub order: Option<SortOrder>,
 }
 
-/// The filters shared by the order list, its export and its dashboards' drill-downs.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+/// The filters shared by the order list and its export.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct OrderFilter {

@@ -1,0 +1,183 @@
+//! Streamed exports of orders, customers, products, stock movements and the audit log as CSV,
+//! XLSX or NDJSON. Rows are read a page at a time by key (never OFFSET), encoded on a blocking
+//! thread and sent as they are ready; the request holds a database connection only while it
+//! reads a page, so exports never hold up other requests.
+
+pub mod cell;
+pub mod routes;
+pub mod sink;
+pub mod sources;
+pub mod xlsx;
+
+use std::io::{self, Write};
+
+use axum::body::Body;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures::future::BoxFuture;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::error::AppResult;
+use cell::{neutralise, Cell};
+use sink::{Chunk, ChunkSink};
+
+/// Rows read per query.
+pub const PAGE: u64 = 1000;
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Csv,
+    Xlsx,
+    Ndjson,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormatQuery {
+    /// `csv` (default), `xlsx` or `ndjson`.
+    pub format: Option<Format>,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Ndjson => "ndjson",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Ndjson => "application/x-ndjson",
+        }
+    }
+}
+
+/// What is exported: its name (file and sheet), columns, and how to read the page after a key.
+pub struct Export {
+    pub name: &'static str,
+    pub sheet: &'static str,
+    pub columns: &'static [&'static str],
+    pub next_page: PageFn,
+}
+
+/// Reads the rows after the given key (the first page for `None`), at most [`PAGE`] of them.
+pub type PageFn =
+    Box<dyn FnMut(Option<Uuid>) -> BoxFuture<'static, AppResult<Vec<(Uuid, Vec<Cell>)>>> + Send>;
+
+/// The streamed download of `export` in `format`.
+pub fn respond(format: Format, export: Export) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
+    let runtime = tokio::runtime::Handle::current();
+    let Export {
+        name,
+        sheet,
+        columns,
+        mut next_page,
+    } = export;
+    tokio::task::spawn_blocking(move || {
+        let mut after: Option<Uuid> = None;
+        let mut done = false;
+        let pages = || -> io::Result<Option<Vec<Vec<Cell>>>> {
+            if done {
+                return Ok(None);
+            }
+            let rows = runtime.block_on(next_page(after)).map_err(|err| {
+                tracing::error!(error = %err, "export stopped: a page could not be read");
+                io::Error::other("export stopped")
+            })?;
+            done = (rows.len() as u64) < PAGE;
+            after = rows.last().map(|(key, _)| *key);
+            Ok((!rows.is_empty()).then(|| rows.into_iter().map(|(_, cells)| cells).collect()))
+        };
+        let sink = ChunkSink::new(tx.clone());
+        let result = match format {
+            Format::Csv => write_csv(sink, columns, pages),
+            Format::Ndjson => write_ndjson(sink, columns, pages),
+            Format::Xlsx => xlsx::write(sink, sheet, columns, pages),
+        };
+        match result {
+            Ok(mut sink) => {
+                let _ = sink.flush();
+            }
+            Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
+            Err(_) => ChunkSink::new(tx).fail("export stopped"),
+        }
+    });
+    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    }));
+    let file = format!(
+        "{name}-{}.{}",
+        chrono::Utc::now().format("%Y-%m-%d"),
+        format.extension()
+    );
+    (
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// CSV with a header row; free text that a spreadsheet would run as a formula is neutralised.
+fn write_csv<W: Write>(
+    out: W,
+    columns: &[&str],
+    mut pages: impl FnMut() -> io::Result<Option<Vec<Vec<Cell>>>>,
+) -> io::Result<W> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(columns)?;
+    while let Some(rows) = pages()? {
+        for row in rows {
+            for cell in &row {
+                match cell {
+                    Cell::Text(text) => writer.write_field(neutralise(text).as_bytes())?,
+                    other => writer.write_field(other.to_text())?,
+                }
+            }
+            writer.write_record(None::<&[u8]>)?;
+        }
+    }
+    writer.into_inner().map_err(|e| e.into_error())
+}
+
+/// One JSON object per line, keyed by column; decimals and times as strings, as in the API.
+fn write_ndjson<W: Write>(
+    out: W,
+    columns: &[&str],
+    mut pages: impl FnMut() -> io::Result<Option<Vec<Vec<Cell>>>>,
+) -> io::Result<W> {
+    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
+    while let Some(rows) = pages()? {
+        for row in rows {
+            let mut object = serde_json::Map::with_capacity(columns.len());
+            for (name, cell) in columns.iter().zip(row) {
+                let value = match cell {
+                    Cell::Empty => serde_json::Value::Null,
+                    Cell::Int(n) => n.into(),
+                    Cell::Bool(b) => b.into(),
+                    Cell::Text(s) => s.into(),
+                    other => other.to_text().into(),
+                };
+                object.insert((*name).to_string(), value);
+            }
+            serde_json::to_writer(&mut out, &object)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.into_inner().map_err(|e| e.into_error())
+}
