@@ -131,7 +131,7 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorDetail {
     /// Machine-readable code, e.g. `VALIDATION_ERROR`, `NOT_FOUND`, `CONFLICT`.
@@ -161,11 +161,11 @@ pub fn error_response(
     (status, axum::Json(body)).into_response()
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let code = self.code();
-        let (message, details) = match &self {
+impl AppError {
+    /// The documented error body of this error; internal errors are logged here, and answer
+    /// only a generic message.
+    pub fn detail(&self) -> ErrorDetail {
+        let (message, details) = match self {
             Self::Validation(details) => (
                 "The request has invalid fields".to_string(),
                 details.clone(),
@@ -187,7 +187,21 @@ impl IntoResponse for AppError {
             }
             other => (other.to_string(), Vec::new()),
         };
-        let mut response = error_response(status, code, message, details);
+        ErrorDetail {
+            code: self.code().to_string(),
+            message,
+            details,
+            request_id: current_request_id(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = self.detail();
+        let (code, message, details) = (detail.code, detail.message, detail.details);
+        let mut response = error_response(status, &code, message, details);
         if let Self::RateLimited { retry_after_secs } = self {
             response.headers_mut().insert(
                 header::RETRY_AFTER,

@@ -92,12 +92,12 @@ async fn export_customers(
     .await
 }
 
-/// Every product with its stock, streamed.
+/// Every product with its stock levels, streamed (so it needs the right to see stock).
 #[utoipa::path(get, path = "/api/v1/products/export", tag = "export", security(("bearer" = [])), params(FormatQuery),
     responses((status = 200, description = "The file, streamed"), (status = 400, body = ErrorBody)))]
 async fn export_products(
     State(state): State<AppState>,
-    Require(user): Require<{ Permission::ViewProducts as u8 }>,
+    Require(user): Require<{ Permission::ViewInventory as u8 }>,
     ctx: RequestContext,
     ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> AppResult<Response> {

@@ -1,5 +1,6 @@
 //! HTTP routes of the orders area.
 
+mod bulk;
 mod items;
 mod lifecycle;
 mod orders;
@@ -15,6 +16,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(items::router())
         .merge(lifecycle::router())
+        .merge(bulk::router())
 }
 
 /// The version in an `If-Match` header: `"3"`, `W/"3"` or `3`.

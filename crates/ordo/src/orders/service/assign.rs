@@ -1,7 +1,7 @@
 //! Assigning an order to the staff member (or manager) who works it.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -34,10 +34,23 @@ pub async fn assign(
     ctx: &RequestContext,
 ) -> AppResult<order::Model> {
     let txn = state.db.begin_write().await?;
-    let order = store::find_for_update(&*txn, order_id).await?;
+    let updated = assign_in(&*txn, viewer, order_id, req, ctx).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Assigns inside the caller's write transaction.
+pub async fn assign_in<C: ConnectionTrait>(
+    txn: &C,
+    viewer: &Viewer,
+    order_id: Uuid,
+    req: AssigneeRequest,
+    ctx: &RequestContext,
+) -> AppResult<order::Model> {
+    let order = store::find_for_update(txn, order_id).await?;
     viewer.ensure_visible(&order)?;
     if let Some(user_id) = req.user_id {
-        let user = users::find_live(&*txn, user_id)
+        let user = users::find_live(txn, user_id)
             .await
             .map_err(|_| AppError::field("userId", "no such user"))?;
         if !user.active || !matches!(Role::parse(&user.role), Some(Role::Staff | Role::Manager)) {
@@ -47,17 +60,15 @@ pub async fn assign(
             ));
         }
     }
-    claim_version(&*txn, &order, None).await?;
+    claim_version(txn, &order, None).await?;
     order::Entity::update_many()
         .col_expr(order::Column::AssigneeId, Expr::value(req.user_id))
         .filter(order::Column::Id.eq(order_id))
-        .exec(&*txn)
+        .exec(txn)
         .await?;
     let entry = AuditEntry::new("order.assigned", "order", order_id).with_details(
         json!({ "number": order.number, "before": order.assignee_id, "after": req.user_id }),
     );
-    record_change(&*txn, Some(viewer.user.id), ctx, entry).await?;
-    let updated = store::find(&*txn, order_id).await?;
-    txn.commit().await?;
-    Ok(updated)
+    record_change(txn, Some(viewer.user.id), ctx, entry).await?;
+    store::find(txn, order_id).await
 }

@@ -1,6 +1,7 @@
 //! Order use cases. Each state change is one transaction with its audit entry and event.
 
 pub mod assign;
+pub mod bulk;
 pub mod create;
 pub mod effects;
 pub mod items;

@@ -298,21 +298,33 @@ pub async fn transition(
     ctx: &RequestContext,
 ) -> AppResult<order::Model> {
     let txn = state.db.begin_write().await?;
-    let order = store::find_for_update(&*txn, order_id).await?;
+    let updated = transition_in(&*txn, state, viewer, order_id, &request, ctx).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// A user's transition inside the caller's write transaction.
+pub async fn transition_in<C: ConnectionTrait>(
+    txn: &C,
+    state: &AppState,
+    viewer: &crate::orders::access::Viewer,
+    order_id: Uuid,
+    request: &TransitionRequest,
+    ctx: &RequestContext,
+) -> AppResult<order::Model> {
+    let order = store::find_for_update(txn, order_id).await?;
     viewer.ensure_visible(&order)?;
-    let workflow = workflows::get(&*txn, &order.workflow).await?;
+    let workflow = workflows::get(txn, &order.workflow).await?;
     let actor = viewer.actor(&order);
-    let updated = fire(
-        &*txn,
+    fire(
+        txn,
         state,
         &workflow,
         order,
         actor,
         Some(viewer.user.id),
-        &request,
+        request,
         ctx,
     )
-    .await?;
-    txn.commit().await?;
-    Ok(updated)
+    .await
 }

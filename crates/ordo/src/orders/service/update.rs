@@ -90,6 +90,21 @@ pub async fn update(
     if_match: Option<i32>,
     ctx: &RequestContext,
 ) -> AppResult<order::Model> {
+    let txn = state.db.begin_write().await?;
+    let after = update_in(&*txn, viewer, id, input, if_match, ctx).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Updates inside the caller's write transaction.
+pub async fn update_in<C: ConnectionTrait>(
+    txn: &C,
+    viewer: &Viewer,
+    id: Uuid,
+    input: OrderInput,
+    if_match: Option<i32>,
+    ctx: &RequestContext,
+) -> AppResult<order::Model> {
     let mut check = Checker::default();
     for (field, present) in [
         ("workflow", input.workflow.is_some()),
@@ -105,15 +120,14 @@ pub async fn update(
             check.add(FieldError::new(field, hint));
         }
     }
-    let txn = state.db.begin_write().await?;
-    let before = store::find_for_update(&*txn, id).await?;
-    let workflow = workflows::get(&*txn, &before.workflow).await?;
+    let before = store::find_for_update(txn, id).await?;
+    let workflow = workflows::get(txn, &before.workflow).await?;
     ensure_editable(viewer, &workflow, &before)?;
     let mut row: order::ActiveModel = before.clone().into();
-    input::apply_fields(&*txn, &input, &mut row, &mut check).await?;
+    input::apply_fields(txn, &input, &mut row, &mut check).await?;
     if let Some(customer_id) = input.customer_id {
         if matches!(viewer.user.role, Role::Admin | Role::Manager) {
-            match customers::find(&*txn, customer_id).await {
+            match customers::find(txn, customer_id).await {
                 Ok(_) => row.customer_id = Set(Some(customer_id)),
                 Err(AppError::NotFound(_)) => {
                     check.add(FieldError::new("customerId", "no such customer"))
@@ -128,20 +142,19 @@ pub async fn update(
         }
     }
     check.finish()?;
-    claim_version(&*txn, &before, if_match.or(input.version)).await?;
+    claim_version(txn, &before, if_match.or(input.version)).await?;
     row.version = Set(before.version + 1);
     row.updated_at = Set(crate::time::now());
-    let after = row.update(&*txn).await?;
+    let after = row.update(txn).await?;
     if crate::orders::search::affects_document(&before, &after) {
-        crate::orders::search::refresh(&*txn, &after).await?;
+        crate::orders::search::refresh(txn, &after).await?;
     }
     let entry = AuditEntry::new("order.updated", "order", id).with_details(json!({
         "number": after.number,
         "before": OrderSummary::from(before),
         "after": OrderSummary::from(after.clone()),
     }));
-    record_change(&*txn, Some(viewer.user.id), ctx, entry).await?;
-    txn.commit().await?;
+    record_change(txn, Some(viewer.user.id), ctx, entry).await?;
     Ok(after)
 }
 
@@ -153,9 +166,21 @@ pub async fn delete(
     ctx: &RequestContext,
 ) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
-    let order = store::find_for_update(&*txn, id).await?;
+    delete_in(&*txn, viewer, id, ctx).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes inside the caller's write transaction.
+pub async fn delete_in<C: ConnectionTrait>(
+    txn: &C,
+    viewer: &Viewer,
+    id: Uuid,
+    ctx: &RequestContext,
+) -> AppResult<()> {
+    let order = store::find_for_update(txn, id).await?;
     viewer.ensure_visible(&order)?;
-    let workflow = workflows::get(&*txn, &order.workflow).await?;
+    let workflow = workflows::get(txn, &order.workflow).await?;
     let allowed = viewer.user.role == Role::Admin
         || (viewer.is_owner(&order) && workflow.is_editable_in(&order.status));
     if !allowed {
@@ -164,12 +189,11 @@ pub async fn delete(
             order.status
         )));
     }
-    let items = store::items(&*txn, id).await?;
-    effects::resync_reservations(&*txn, &order, items, false, Some(viewer.user.id)).await?;
-    order::Entity::delete_by_id(id).exec(&*txn).await?;
+    let items = store::items(txn, id).await?;
+    effects::resync_reservations(txn, &order, items, false, Some(viewer.user.id)).await?;
+    order::Entity::delete_by_id(id).exec(txn).await?;
     let entry = AuditEntry::new("order.deleted", "order", id)
         .with_details(json!({ "before": OrderSummary::from(order) }));
-    record_change(&*txn, Some(viewer.user.id), ctx, entry).await?;
-    txn.commit().await?;
+    record_change(txn, Some(viewer.user.id), ctx, entry).await?;
     Ok(())
 }
