@@ -21,8 +21,8 @@ use crate::identity::tokens::{hash_secret, random_secret, AccessTokenKeys};
 use crate::mail::Mailer;
 use crate::state::{AppState, Inner};
 use crate::{
-    audit, catalog, dashboard, export, identity, inventory, openapi, ops, orders, reference, web,
-    workflow,
+    audit, catalog, dashboard, export, identity, import, inventory, openapi, ops, orders,
+    reference, web, workflow,
 };
 
 pub struct Server {
@@ -103,6 +103,7 @@ pub fn router(state: &AppState) -> Router {
         .merge(orders::routes::router())
         .merge(dashboard::routes::router())
         .merge(export::routes::router())
+        .merge(import::routes::router())
         .merge(ops::router())
         .split_for_parts();
     openapi::add_standard_errors(&mut doc);

@@ -15,6 +15,7 @@ pub mod export;
 pub mod fixed;
 pub mod http;
 pub mod identity;
+pub mod import;
 pub mod inventory;
 pub mod mail;
 pub mod openapi;

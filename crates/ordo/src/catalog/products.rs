@@ -244,6 +244,20 @@ pub async fn create(
     input: ProductInput,
     ctx: &RequestContext,
 ) -> AppResult<ProductView> {
+    let txn = state.db.begin_write().await?;
+    let created = create_in(&*txn, state, actor, input, ctx).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Creates inside the caller's write transaction.
+pub async fn create_in<C: ConnectionTrait>(
+    txn: &C,
+    state: &AppState,
+    actor: &AuthUser,
+    input: ProductInput,
+    ctx: &RequestContext,
+) -> AppResult<ProductView> {
     let now = crate::time::now();
     let mut row = product::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -259,22 +273,20 @@ pub async fn create(
         updated_at: Set(now),
     };
     let initial = input.apply(&mut row, true)?;
-    let txn = state.db.begin_write().await?;
-    let created = row.insert(&*txn).await?;
-    ledger::open_level(&*txn, created.id).await?;
+    let created = row.insert(txn).await?;
+    ledger::open_level(txn, created.id).await?;
     if let Some(qty) = initial.filter(|q| *q > 0) {
         let movement = MovementContext {
             actor: Some(actor.id),
             order_id: None,
             reason: Some("initial stock"),
         };
-        ledger::adjust(&*txn, created.id, qty, MovementKind::Receipt, &movement).await?;
+        ledger::adjust(txn, created.id, qty, MovementKind::Receipt, &movement).await?;
     }
     let entry = AuditEntry::new("product.created", "product", created.id).with_details(
         json!({ "after": snapshot(&created), "initialStock": initial.map(fixed::qty) }),
     );
-    record_change(&*txn, Some(actor.id), ctx, entry).await?;
-    txn.commit().await?;
+    record_change(txn, Some(actor.id), ctx, entry).await?;
     Ok(created.into())
 }
 
@@ -286,15 +298,27 @@ pub async fn update(
     ctx: &RequestContext,
 ) -> AppResult<ProductView> {
     let txn = state.db.begin_write().await?;
-    let before = find(&*txn, id).await?;
+    let after = update_in(&*txn, actor, id, input, ctx).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Updates inside the caller's write transaction.
+pub async fn update_in<C: ConnectionTrait>(
+    txn: &C,
+    actor: &AuthUser,
+    id: Uuid,
+    input: ProductInput,
+    ctx: &RequestContext,
+) -> AppResult<ProductView> {
+    let before = find(txn, id).await?;
     let mut row: product::ActiveModel = before.clone().into();
     input.apply(&mut row, false)?;
     row.updated_at = Set(crate::time::now());
-    let after = row.update(&*txn).await?;
+    let after = row.update(txn).await?;
     let entry = AuditEntry::new("product.updated", "product", id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));
-    record_change(&*txn, Some(actor.id), ctx, entry).await?;
-    txn.commit().await?;
+    record_change(txn, Some(actor.id), ctx, entry).await?;
     Ok(after.into())
 }
 

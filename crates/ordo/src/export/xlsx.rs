@@ -128,11 +128,11 @@ fn write_escaped(out: &mut impl Write, text: &str) -> io::Result<()> {
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => "",
             _ => continue,
         };
-        out.write_all(text[start..i].as_bytes())?;
+        out.write_all(&text.as_bytes()[start..i])?;
         out.write_all(replacement.as_bytes())?;
         start = i + ch.len_utf8();
     }
-    out.write_all(text[start..].as_bytes())
+    out.write_all(&text.as_bytes()[start..])
 }
 
 /// The parts that tie the sheets into a workbook.

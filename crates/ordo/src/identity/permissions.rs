@@ -36,11 +36,12 @@ pub enum Permission {
     ShipOrders,
     /// Run background jobs now.
     RunJobs,
+    ImportOrders,
 }
 
 impl Permission {
     /// Every permission, in declaration order (so `ALL[p as usize] == p`).
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 21] = [
         Permission::ManageOwnProfile,
         Permission::ViewUsers,
         Permission::ManageUsers,
@@ -61,6 +62,7 @@ impl Permission {
         Permission::AssignOrders,
         Permission::ShipOrders,
         Permission::RunJobs,
+        Permission::ImportOrders,
     ];
 
     pub fn from_index(index: u8) -> Option<Permission> {
@@ -98,6 +100,7 @@ const TABLE: &[(Permission, &[Role])] = &[
     (Permission::AssignOrders, &[Admin, Manager]),
     (Permission::ShipOrders, &[Admin, Manager]),
     (Permission::RunJobs, &[Admin]),
+    (Permission::ImportOrders, &[Admin, Manager]),
 ];
 
 pub fn allows(role: Role, permission: Permission) -> bool {

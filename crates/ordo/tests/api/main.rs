@@ -14,6 +14,7 @@ mod conventions;
 mod dashboards;
 mod exports;
 mod hardening;
+mod imports;
 mod oauth;
 mod operations;
 mod order_details;

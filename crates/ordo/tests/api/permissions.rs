@@ -18,9 +18,15 @@ pub struct Route {
 
 const ALL: &[&str] = &["admin", "manager", "staff", "customer"];
 const ADMIN: &[&str] = &["admin"];
+const STAFF_UP: &[&str] = &["admin", "manager", "staff"];
+const MANAGERS: &[&str] = &["admin", "manager"];
 
 fn none(_: &Session) -> Option<Value> {
     None
+}
+
+fn bulk_delete_of_nothing(_: &Session) -> Option<Value> {
+    Some(json!({ "action": "delete", "ids": ["018f0000-0000-7000-8000-000000000000"] }))
 }
 
 pub const ROUTES: &[Route] = &[
@@ -151,6 +157,97 @@ pub const ROUTES: &[Route] = &[
         body: none,
         allowed: ADMIN,
         ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/dashboard/overview",
+        body: none,
+        allowed: ALL,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/dashboard/sales",
+        body: none,
+        allowed: ALL,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/dashboard/trends",
+        body: none,
+        allowed: ALL,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/dashboard/inventory",
+        body: none,
+        allowed: STAFF_UP,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/admin/orders/recent",
+        body: none,
+        allowed: ADMIN,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/orders/export",
+        body: none,
+        allowed: ALL,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/customers/export",
+        body: none,
+        allowed: STAFF_UP,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/products/export",
+        body: none,
+        allowed: STAFF_UP,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/inventory/movements/export",
+        body: none,
+        allowed: STAFF_UP,
+        ok: 200,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/admin/audit-logs/export",
+        body: none,
+        allowed: ADMIN,
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/orders/bulk",
+        body: bulk_delete_of_nothing,
+        allowed: ALL,
+        ok: 200,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/orders/import",
+        body: none,
+        allowed: MANAGERS,
+        ok: 415,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/products/import",
+        body: none,
+        allowed: MANAGERS,
+        ok: 415,
     },
 ];
 
