@@ -2,7 +2,7 @@
 //! `{items, totalCount, totalPages, currentPage}` out.
 
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QuerySelect, Select,
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QuerySelect, QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -11,6 +11,9 @@ use crate::error::AppError;
 
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
+/// Matches counted at most: counting stays cheap at millions of rows; beyond it `totalCount`
+/// is this and `totalCountCapped` is true (cursors page on without counting).
+pub const COUNT_CAP: u64 = 10_000;
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -67,7 +70,10 @@ impl PageQuery {
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Matches, counted up to 10,000.
     pub total_count: u64,
+    /// True when there are more matches than `totalCount`.
+    pub total_count_capped: bool,
     pub total_pages: u64,
     pub current_page: u64,
     /// Where lists support cursors: pass as `cursor` to continue after this page.
@@ -77,9 +83,12 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn new(items: Vec<T>, total_count: u64, request: PageRequest) -> Self {
+        let total_count_capped = total_count > COUNT_CAP;
+        let total_count = total_count.min(COUNT_CAP);
         Self {
             items,
             total_count,
+            total_count_capped,
             total_pages: total_count.div_ceil(request.limit),
             current_page: request.page,
             next_cursor: None,
@@ -95,6 +104,7 @@ impl<T> Page<T> {
         Page {
             items: self.items.into_iter().map(f).collect(),
             total_count: self.total_count,
+            total_count_capped: self.total_count_capped,
             total_pages: self.total_pages,
             current_page: self.current_page,
             next_cursor: self.next_cursor,
@@ -114,7 +124,7 @@ where
     C: ConnectionTrait,
     T: From<E::Model>,
 {
-    let total = query.clone().count(db).await?;
+    let total = capped_count(db, &query, COUNT_CAP).await?;
     let rows = query
         .offset(request.offset())
         .limit(request.limit)
@@ -125,6 +135,29 @@ where
         total,
         request,
     ))
+}
+
+/// The number of rows `query` matches, counted no further than one past `cap` and without
+/// sorting, so it costs at most `cap` index entries however many rows match.
+pub async fn capped_count<E, C>(db: &C, query: &Select<E>, cap: u64) -> Result<u64, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    use sea_orm::sea_query::{Alias, Expr, Query};
+    let mut matches = query.clone().select_only().column_as(Expr::val(1), "one");
+    QueryTrait::query(&mut matches).clear_order_by();
+    let counting = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(matches.limit(cap + 1).into_query(), Alias::new("matches"))
+        .to_owned();
+    let backend = db.get_database_backend();
+    let row = db.query_one(backend.build(&counting)).await?;
+    let count: i64 = match row {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    Ok(count.max(0) as u64)
 }
 
 /// A LIKE pattern matching `search` anywhere, with LIKE wildcards escaped so `50%` means those
@@ -144,4 +177,45 @@ pub fn lower_like<C: sea_orm::ColumnTrait>(
 ) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::{Expr, Func, LikeExpr};
     Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern).escape('\\'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::entity::{self as audit_log, Entity as AuditLog};
+    use ordo_migration::MigratorTrait as _;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, QueryOrder, Set};
+
+    #[tokio::test]
+    async fn counts_stop_one_past_the_cap() {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        ordo_migration::Migrator::up(&db, None).await.unwrap();
+        for i in 0..30 {
+            audit_log::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                actor_id: Set(None),
+                action: Set(if i % 2 == 0 { "even" } else { "odd" }.into()),
+                entity_type: Set("test".into()),
+                entity_id: Set(None),
+                details: Set("{}".into()),
+                request_id: Set(None),
+                ip: Set(None),
+                user_agent: Set(None),
+                created_at: Set(crate::time::now()),
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+        }
+        let all = AuditLog::find().order_by_desc(audit_log::Column::CreatedAt);
+        assert_eq!(capped_count(&db, &all, 100).await.unwrap(), 30);
+        assert_eq!(capped_count(&db, &all, 10).await.unwrap(), 11);
+        let even = all.filter(audit_log::Column::Action.eq("even"));
+        assert_eq!(capped_count(&db, &even, 100).await.unwrap(), 15);
+        let page = Page::<()>::new(Vec::new(), 10_001, PageRequest { page: 1, limit: 20 });
+        assert_eq!(
+            (page.total_count, page.total_count_capped, page.total_pages),
+            (10_000, true, 500)
+        );
+    }
 }

@@ -124,7 +124,9 @@ pub async fn list(
     }
     let query = query.order_by_asc(product::Column::Sku);
     let db = state.db.conn();
-    let total = sea_orm::PaginatorTrait::count(query.clone(), db).await?;
+    let total =
+        crate::http::pagination::capped_count(db, &query, crate::http::pagination::COUNT_CAP)
+            .await?;
     let rows = query
         .offset(page.offset())
         .limit(page.limit)

@@ -1,8 +1,8 @@
 //! Loading orders and the facts other areas ask about them.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -11,18 +11,24 @@ use crate::error::{AppError, AppResult};
 
 pub async fn customer_has_orders<C: ConnectionTrait>(db: &C, customer_id: Uuid) -> AppResult<bool> {
     Ok(order::Entity::find()
+        .select_only()
+        .column(order::Column::Id)
         .filter(order::Column::CustomerId.eq(customer_id))
-        .count(db)
+        .into_tuple::<Uuid>()
+        .one(db)
         .await?
-        > 0)
+        .is_some())
 }
 
 pub async fn product_is_ordered<C: ConnectionTrait>(db: &C, product_id: Uuid) -> AppResult<bool> {
     Ok(item::Entity::find()
+        .select_only()
+        .column(item::Column::Id)
         .filter(item::Column::ProductId.eq(product_id))
-        .count(db)
+        .into_tuple::<Uuid>()
+        .one(db)
         .await?
-        > 0)
+        .is_some())
 }
 
 pub async fn any_orders<C: ConnectionTrait>(db: &C) -> AppResult<bool> {
