@@ -12,6 +12,7 @@ mod m0003_catalog;
 mod m0004_orders;
 mod m0005_search;
 mod m0006_reporting;
+mod m0007_order_stats;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_orders::Migration),
             Box::new(m0005_search::Migration),
             Box::new(m0006_reporting::Migration),
+            Box::new(m0007_order_stats::Migration),
         ]
     }
 }

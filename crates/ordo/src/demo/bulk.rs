@@ -2,7 +2,8 @@
 //! scale and for benchmarks. Orders are generated like the demo's (every workflow and status,
 //! items from the catalog, history with increasing times over the last year) but written with
 //! multi-row inserts, a batch per transaction, instead of one API call each. They reserve no
-//! stock and carry no shipment records; one audit entry records the load.
+//! stock and carry no shipment records; one audit entry records the load. Search documents and
+//! the daily order counts are written with each batch.
 
 use chrono::Duration;
 use rand::rngs::StdRng;
@@ -62,7 +63,7 @@ async fn catalog<C: ConnectionTrait>(db: &C) -> AppResult<Catalog> {
 
 /// One generated order with its rows.
 struct Generated {
-    order: order::ActiveModel,
+    order: order::Model,
     items: Vec<item::ActiveModel>,
     history: Vec<history::ActiveModel>,
     document: String,
@@ -200,7 +201,7 @@ fn generate(
     let customer_name = customer.map(|(_, name)| name.as_str());
     let document = search::document(&model, customer_name, items.iter().map(|i| i.code.as_str()));
     Generated {
-        order: model.into(),
+        order: model,
         items: items.into_iter().map(Into::into).collect(),
         history,
         document,
@@ -248,9 +249,11 @@ pub async fn load(
         let mut items = Vec::with_capacity(size * 3);
         let mut history = Vec::with_capacity(size * 3);
         let mut documents = Vec::with_capacity(size);
+        let mut stats = crate::orders::stats::Delta::default();
         for g in batch {
-            let order_id = *g.order.id.as_ref();
-            orders.push(g.order);
+            let order_id = g.order.id;
+            stats.add(&g.order);
+            orders.push(order::ActiveModel::from(g.order));
             items.extend(g.items);
             history.extend(g.history);
             documents.push(search::row::ActiveModel {
@@ -276,6 +279,7 @@ pub async fn load(
         search::row::Entity::insert_many(documents)
             .exec_without_returning(&*txn)
             .await?;
+        stats.apply(&*txn).await?;
         written += size;
         if written == count {
             let entry = AuditEntry::new("orders.bulk_loaded", "order", "*")

@@ -235,6 +235,7 @@ async fn backdate(state: &AppState, orders: &[Uuid], rng: &mut StdRng) -> AppRes
         let finished = steps
             .last()
             .is_some_and(|s| matches!(s.to_status.as_str(), "delivered" | "completed"));
+        let before = crate::orders::store::find(&*txn, *id).await?;
         order::Entity::update_many()
             .col_expr(order::Column::CreatedAt, Expr::value(created))
             .col_expr(order::Column::UpdatedAt, Expr::value(at))
@@ -246,6 +247,8 @@ async fn backdate(state: &AppState, orders: &[Uuid], rng: &mut StdRng) -> AppRes
             .filter(order::Column::Id.eq(*id))
             .exec(&*txn)
             .await?;
+        let after = crate::orders::store::find(&*txn, *id).await?;
+        crate::orders::stats::record(&*txn, Some(&before), Some(&after)).await?;
     }
     txn.commit().await?;
     Ok(())

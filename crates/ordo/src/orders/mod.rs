@@ -9,5 +9,6 @@ pub mod jobs;
 pub mod routes;
 pub mod search;
 pub mod service;
+pub mod stats;
 pub mod store;
 pub mod view;

@@ -153,6 +153,26 @@ async fn dashboards_match_the_orders_and_stay_scoped(app: TestApp) {
         "newest first"
     );
 
+    // A period of whole days reads the daily counts instead of the rows: the same figures.
+    let tomorrow = (Utc::now() + chrono::Duration::days(1)).date_naive();
+    let whole_days = app
+        .get(
+            &format!("/api/v1/dashboard/overview?to={tomorrow}"),
+            Some(&admin.access),
+        )
+        .await;
+    let whole_days = whole_days.expect(200).clone();
+    for figure in [
+        "totalOrders",
+        "byStatus",
+        "byWorkflow",
+        "byPriority",
+        "completed",
+        "completionRate",
+    ] {
+        assert_eq!(whole_days[figure], overview[figure], "{figure}");
+    }
+
     // Scoped: a customer sees its own orders only, staff what is assigned to them.
     let mine = app
         .get("/api/v1/dashboard/overview", Some(&alice.access))
@@ -272,6 +292,31 @@ async fn dashboards_match_the_orders_and_stay_scoped(app: TestApp) {
     let recent = recent.expect(200).as_array().unwrap().clone();
     assert_eq!(recent.len(), 2);
     assert_eq!(recent[0]["id"], service_id);
+
+    // Deleting and re-prioritising move the daily counts too.
+    app.delete(&format!("/api/v1/orders/{}", ids[4]), Some(&admin.access))
+        .await
+        .expect(204);
+    app.call(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/orders/{}", ids[2]),
+        Some(&admin.access),
+        Some(json!({ "priority": 1 })),
+    )
+    .await
+    .expect(200);
+    for query in [String::new(), format!("?to={tomorrow}")] {
+        let res = app
+            .get(
+                &format!("/api/v1/dashboard/overview{query}"),
+                Some(&admin.access),
+            )
+            .await;
+        let body = res.expect(200);
+        assert_eq!(body["totalOrders"], 5, "{query}");
+        assert_eq!(body["byPriority"]["1"], 1, "{query}");
+        assert_eq!(body["byStatus"]["pending"], 2, "{query}");
+    }
 }
 
 async fn days_are_cut_in_the_callers_zone(app: TestApp) {

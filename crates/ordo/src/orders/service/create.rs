@@ -249,6 +249,7 @@ pub async fn create_in<C: ConnectionTrait>(
     row.stock_reserved = Set(stock_reserved);
     let created = row.update(db).await?;
     crate::orders::search::refresh(db, &created).await?;
+    crate::orders::stats::record(db, None, Some(&created)).await?;
     super::write_history(db, id, None, &created.status, Some(viewer.user.id), None).await?;
     let entry = AuditEntry::new("order.created", "order", id).with_details(json!({
         "number": created.number, "workflow": created.workflow, "status": created.status,

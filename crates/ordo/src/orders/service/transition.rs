@@ -283,6 +283,7 @@ pub async fn fire<C: ConnectionTrait>(
     }));
     record_change(db, actor_id, ctx, entry).await?;
     let after = store::find(db, order.id).await?;
+    crate::orders::stats::record(db, Some(&order), Some(&after)).await?;
     if search::affects_document(&order, &after) {
         search::refresh(db, &after).await?;
     }

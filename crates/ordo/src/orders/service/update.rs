@@ -146,6 +146,7 @@ pub async fn update_in<C: ConnectionTrait>(
     row.version = Set(before.version + 1);
     row.updated_at = Set(crate::time::now());
     let after = row.update(txn).await?;
+    crate::orders::stats::record(txn, Some(&before), Some(&after)).await?;
     if crate::orders::search::affects_document(&before, &after) {
         crate::orders::search::refresh(txn, &after).await?;
     }
@@ -192,6 +193,7 @@ pub async fn delete_in<C: ConnectionTrait>(
     let items = store::items(txn, id).await?;
     effects::resync_reservations(txn, &order, items, false, Some(viewer.user.id)).await?;
     order::Entity::delete_by_id(id).exec(txn).await?;
+    crate::orders::stats::record(txn, Some(&order), None).await?;
     let entry = AuditEntry::new("order.deleted", "order", id)
         .with_details(json!({ "before": OrderSummary::from(order) }));
     record_change(txn, Some(viewer.user.id), ctx, entry).await?;

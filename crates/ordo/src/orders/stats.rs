@@ -1,0 +1,163 @@
+//! Keeps `order_daily_stats` in step with the orders: every change that creates or deletes an
+//! order, or moves its status, priority or completion, takes the order's old contribution out and
+//! puts the new one in, in the same transaction. Dashboards read it for long periods.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, Set};
+
+use super::entity::order;
+use crate::error::AppResult;
+
+pub mod row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "order_daily_stats")]
+    pub struct Model {
+        /// The UTC day the orders were created on, `YYYY-MM-DD`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub workflow: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub status: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub priority: i32,
+        pub orders: i64,
+        pub completed: i64,
+        pub processing_seconds: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The summary row an order counts in.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub day: String,
+    pub workflow: String,
+    pub status: String,
+    pub priority: i32,
+}
+
+/// What an order adds to its row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub orders: i64,
+    pub completed: i64,
+    pub processing_seconds: i64,
+}
+
+impl Counts {
+    fn add(&mut self, other: Counts, sign: i64) {
+        self.orders += sign * other.orders;
+        self.completed += sign * other.completed;
+        self.processing_seconds += sign * other.processing_seconds;
+    }
+}
+
+pub fn contribution(order: &order::Model) -> (Key, Counts) {
+    let key = Key {
+        day: order.created_at.format("%Y-%m-%d").to_string(),
+        workflow: order.workflow.clone(),
+        status: order.status.clone(),
+        priority: order.priority,
+    };
+    let counts = Counts {
+        orders: 1,
+        completed: i64::from(order.completed_at.is_some()),
+        processing_seconds: order
+            .completed_at
+            .map_or(0, |done| (done - order.created_at).num_seconds()),
+    };
+    (key, counts)
+}
+
+/// Accumulates changes to apply in one go (the bulk loader adds thousands of orders at once).
+#[derive(Default)]
+pub struct Delta(HashMap<Key, Counts>);
+
+impl Delta {
+    pub fn add(&mut self, order: &order::Model) {
+        self.change(order, 1);
+    }
+
+    fn change(&mut self, order: &order::Model, sign: i64) {
+        let (key, counts) = contribution(order);
+        self.0.entry(key).or_default().add(counts, sign);
+    }
+
+    pub async fn apply<C: ConnectionTrait>(self, db: &C) -> AppResult<()> {
+        let backend = db.get_database_backend();
+        let rows: Vec<row::ActiveModel> = self
+            .0
+            .into_iter()
+            .filter(|(_, c)| *c != Counts::default())
+            .map(|(k, c)| row::ActiveModel {
+                day: Set(k.day),
+                workflow: Set(k.workflow),
+                status: Set(k.status),
+                priority: Set(k.priority),
+                orders: Set(c.orders),
+                completed: Set(c.completed),
+                processing_seconds: Set(c.processing_seconds),
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            row::Entity::insert_many(chunk.to_vec())
+                .on_conflict(upsert_adding(backend))
+                .exec_without_returning(db)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// `ON CONFLICT .. DO UPDATE` that adds the new counts to the stored ones.
+fn upsert_adding(backend: DatabaseBackend) -> OnConflict {
+    let mut on_conflict = OnConflict::columns([
+        row::Column::Day,
+        row::Column::Workflow,
+        row::Column::Status,
+        row::Column::Priority,
+    ]);
+    for (column, name) in [
+        (row::Column::Orders, "orders"),
+        (row::Column::Completed, "completed"),
+        (row::Column::ProcessingSeconds, "processing_seconds"),
+    ] {
+        let sum = match backend {
+            DatabaseBackend::MySql => format!("`{name}` + VALUES(`{name}`)"),
+            _ => format!("\"order_daily_stats\".\"{name}\" + excluded.\"{name}\""),
+        };
+        on_conflict.value(column, Expr::cust(sum));
+    }
+    on_conflict
+}
+
+/// Moves an order's contribution from `before` to `after` (either may be absent: created,
+/// deleted). Nothing is written when the order stays in the same row with the same counts.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    before: Option<&order::Model>,
+    after: Option<&order::Model>,
+) -> AppResult<()> {
+    if let (Some(b), Some(a)) = (before, after) {
+        if contribution(b) == contribution(a) {
+            return Ok(());
+        }
+    }
+    let mut delta = Delta::default();
+    if let Some(b) = before {
+        delta.change(b, -1);
+    }
+    if let Some(a) = after {
+        delta.change(a, 1);
+    }
+    delta.apply(db).await
+}
