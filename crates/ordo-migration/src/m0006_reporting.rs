@@ -13,7 +13,7 @@ impl MigrationName for Migration {
     }
 }
 
-const INDEXES: [(&str, &str, &[&str]); 8] = [
+const INDEXES: [(&str, &str, &[&str]); 10] = [
     (
         "orders",
         "ix_orders_period",
@@ -30,6 +30,12 @@ const INDEXES: [(&str, &str, &[&str]); 8] = [
         ],
     ),
     ("orders", "ix_orders_total", &["total"]),
+    // A status filter across workflows, newest first, and its count.
+    (
+        "orders",
+        "ix_orders_status_created",
+        &["status", "created_at"],
+    ),
     ("orders", "ix_orders_updated", &["updated_at"]),
     ("orders", "ix_orders_completed", &["completed_at"]),
     (
@@ -40,7 +46,7 @@ const INDEXES: [(&str, &str, &[&str]); 8] = [
     (
         "orders",
         "ix_orders_estimated",
-        &["workflow", "status", "estimated_completion"],
+        &["workflow", "status", "estimated_completion", "valid_until"],
     ),
     (
         "order_status_history",
@@ -52,6 +58,29 @@ const INDEXES: [(&str, &str, &[&str]); 8] = [
         "ix_inventory_movements_created",
         &["created_at"],
     ),
+    // Sales sum the lines of a period's orders from the index alone.
+    (
+        "order_items",
+        "ix_order_items_lines",
+        &[
+            "order_id",
+            "position",
+            "product_id",
+            "code",
+            "quantity",
+            "line_total",
+        ],
+    ),
+];
+
+/// Indexes the ones above make redundant: (table, name, columns) to drop, and to restore on down.
+const REPLACED: [(&str, &str, &[&str]); 2] = [
+    ("orders", "ix_orders_created", &["created_at"]),
+    (
+        "order_items",
+        "ix_order_items_order",
+        &["order_id", "position"],
+    ),
 ];
 
 #[async_trait::async_trait]
@@ -60,21 +89,18 @@ impl MigrationTrait for Migration {
         for (table, index_name, cols) in INDEXES {
             manager.create_index(index(table, index_name, cols)).await?;
         }
-        // The period index starts with created_at and serves its lookups too.
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("ix_orders_created")
-                    .table(name("orders"))
-                    .to_owned(),
-            )
-            .await
+        for (table, index_name, _) in REPLACED {
+            manager
+                .drop_index(Index::drop().name(index_name).table(name(table)).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_index(index("orders", "ix_orders_created", &["created_at"]))
-            .await?;
+        for (table, index_name, cols) in REPLACED {
+            manager.create_index(index(table, index_name, cols)).await?;
+        }
         for (table, index_name, _) in INDEXES {
             manager
                 .drop_index(Index::drop().name(index_name).table(name(table)).to_owned())

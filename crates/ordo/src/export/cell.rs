@@ -40,7 +40,9 @@ impl Cell {
             Cell::Int(n) => n.to_string(),
             Cell::Decimal(d) => d.to_string(),
             Cell::Bool(b) => b.to_string(),
-            Cell::Time(t) => format!("{}Z", t.format("%Y-%m-%dT%H:%M:%S%.6f")),
+            Cell::Time(t) => t
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         }
     }
 }

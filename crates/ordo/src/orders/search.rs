@@ -31,28 +31,56 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_lowercase)
 }
 
-/// The searchable text of an order.
+/// `text` lower-cased without its separators: `PLATE-S355` is `plates355`.
+fn compact(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The search terms of what a user typed: each whitespace-separated part without its
+/// separators, so `RK-2026-000123` is one term and `harb cran` two.
+pub fn terms(search: &str) -> Vec<String> {
+    search
+        .split_whitespace()
+        .map(compact)
+        .filter(|t| !t.is_empty())
+        .take(MAX_TERMS)
+        .collect()
+}
+
+/// The searchable text of an order: the words of each field, and each field again without its
+/// separators (so a code typed whole, `plate-s355`, finds it). The number goes in whole and by its
+/// last part only: its prefix and year are in every order and would make every search slow.
 pub fn document<'a>(
-    order: &order::Model,
-    customer_name: Option<&str>,
+    order: &'a order::Model,
+    customer_name: Option<&'a str>,
     item_codes: impl IntoIterator<Item = &'a str>,
 ) -> String {
-    let mut doc = String::with_capacity(128);
-    let mut push = |text: &str| {
-        for word in words(text) {
-            doc.push_str(&word);
-            doc.push(' ');
-        }
+    let mut doc = String::with_capacity(160);
+    let mut add = |word: &str| {
+        doc.push_str(word);
+        doc.push(' ');
     };
-    push(&order.number);
-    // The number again without separators, so "RK2026000123" finds "RK-2026-000123".
-    push(&order.number.replace(|c: char| !c.is_alphanumeric(), ""));
-    for field in searchable_fields(order) {
-        push(field.unwrap_or_default());
+    add(&compact(&order.number));
+    if let Some(tail) = words(&order.number).last() {
+        add(&tail);
     }
-    push(customer_name.unwrap_or_default());
-    for code in item_codes {
-        push(code);
+    let fields = searchable_fields(order)
+        .into_iter()
+        .flatten()
+        .chain(customer_name)
+        .chain(item_codes);
+    for field in fields {
+        let mut count = 0;
+        for word in words(field) {
+            add(&word);
+            count += 1;
+        }
+        if count > 1 {
+            add(&compact(field));
+        }
     }
     doc.truncate(doc.trim_end().len());
     doc
@@ -157,7 +185,7 @@ pub async fn refresh_customer<C: ConnectionTrait>(db: &C, customer_id: Uuid) -> 
 /// `orders.id IN (orders whose document matches every term of search)`, or a 400 when the
 /// search holds no word.
 pub fn condition(backend: DatabaseBackend, search: &str) -> AppResult<SimpleExpr> {
-    let terms: Vec<String> = words(search).take(MAX_TERMS).collect();
+    let terms = terms(search);
     if terms.is_empty() {
         return Err(AppError::field("search", "must contain a letter or digit"));
     }
@@ -232,6 +260,10 @@ mod tests {
     fn words_are_lowercased_runs_of_letters_and_digits() {
         let found: Vec<String> = words("RK-2026/000123  Müller & Söhne_GmbH").collect();
         assert_eq!(found, ["rk", "2026", "000123", "müller", "söhne", "gmbh"]);
+        assert_eq!(
+            terms(" RK-2026-000123  harb\tCRAN \"*"),
+            ["rk2026000123", "harb", "cran"]
+        );
     }
 
     #[test]
