@@ -37,6 +37,7 @@ pub struct Server {
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let db = Db::connect(&settings.database_url, settings.database_max_connections).await?;
     db::migrate(&db).await?;
+    db::optimize(&db).await?;
     reference::seed_defaults(db.conn()).await?;
     let secret = if settings.jwt_secret.is_empty() {
         stored_secret(&db, "jwt").await?

@@ -151,6 +151,19 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
         .context("migration failed")
 }
 
+/// Refreshes SQLite's planner statistics where they are missing or stale (PostgreSQL and MySQL
+/// keep theirs up to date themselves). Without them SQLite can pick an index that reads a
+/// hundred thousand rows where another reads a hundred. Sampling keeps it to milliseconds.
+pub async fn optimize(db: &Db) -> anyhow::Result<()> {
+    if db.backend() == DatabaseBackend::Sqlite {
+        db.conn()
+            .execute_unprepared("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+            .await
+            .context("cannot refresh SQLite statistics")?;
+    }
+    Ok(())
+}
+
 /// Names the backend for logs and health output.
 pub fn backend_name(backend: DatabaseBackend) -> &'static str {
     match backend {

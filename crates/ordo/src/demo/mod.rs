@@ -61,6 +61,9 @@ pub async fn seed_bulk(state: &AppState, count: usize) -> AppResult<()> {
         products::seed(state, &people, &mut rng, size.products).await?;
     }
     let written = bulk::load(state, &people, &mut rng, count).await?;
+    crate::db::optimize(&state.db)
+        .await
+        .map_err(crate::error::AppError::Internal)?;
     println!("{written} orders added.");
     Ok(())
 }
