@@ -37,7 +37,6 @@ pub struct Server {
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let db = Db::connect(&settings.database_url, settings.database_max_connections).await?;
     db::migrate(&db).await?;
-    db::optimize(&db).await?;
     reference::seed_defaults(db.conn()).await?;
     let secret = if settings.jwt_secret.is_empty() {
         stored_secret(&db, "jwt").await?
@@ -150,6 +149,14 @@ impl Server {
     ) -> anyhow::Result<()> {
         let grace = Duration::from_secs(self.state.settings.shutdown_grace_secs);
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        // Statistics for the query planner: seconds on a large database that has none yet, so
+        // the server answers meanwhile.
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            if let Err(err) = db::optimize(&state.db).await {
+                tracing::warn!(error = format!("{err:#}"), "planner statistics not refreshed");
+            }
+        });
         let job = tokio::spawn(orders::jobs::run_periodically(
             self.state.clone(),
             stopping_rx.clone(),
