@@ -154,7 +154,10 @@ impl Server {
         let state = self.state.clone();
         tokio::spawn(async move {
             if let Err(err) = db::optimize(&state.db).await {
-                tracing::warn!(error = format!("{err:#}"), "planner statistics not refreshed");
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "planner statistics not refreshed"
+                );
             }
         });
         let job = tokio::spawn(orders::jobs::run_periodically(
