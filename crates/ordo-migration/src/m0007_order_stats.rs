@@ -44,7 +44,8 @@ impl MigrationTrait for Migration {
             DatabaseBackend::Sqlite => {
                 "INSERT INTO order_daily_stats SELECT date(created_at), workflow, status, priority, \
                  COUNT(*), COUNT(completed_at), \
-                 COALESCE(SUM(CAST((julianday(completed_at) - julianday(created_at)) * 86400 AS INTEGER)), 0) \
+                 COALESCE(SUM(CAST(strftime('%s', completed_at) AS INTEGER) - CAST(strftime('%s', created_at) AS INTEGER) \
+                 - (CASE WHEN substr(completed_at, 21) < substr(created_at, 21) THEN 1 ELSE 0 END)), 0) \
                  FROM orders GROUP BY 1, 2, 3, 4"
             }
             DatabaseBackend::Postgres => {

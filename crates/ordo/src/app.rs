@@ -64,6 +64,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         http_client,
         started_at: Instant::now(),
         setup_token_hash: std::sync::Mutex::new(None),
+        exports: std::sync::Arc::new(tokio::sync::Semaphore::new(crate::export::MAX_RUNNING)),
     }))
 }
 
@@ -149,10 +150,17 @@ impl Server {
     ) -> anyhow::Result<()> {
         let grace = Duration::from_secs(self.state.settings.shutdown_grace_secs);
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-        // Statistics for the query planner: seconds on a large database that has none yet, so
-        // the server answers meanwhile.
+        // Search entries for orders from before search existed, and statistics for the query
+        // planner: seconds on a large database, so the server answers meanwhile.
         let state = self.state.clone();
         tokio::spawn(async move {
+            match orders::search::backfill_missing(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(orders = n, "search entries written for older orders"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "search entries for older orders not written")
+                }
+            }
             if let Err(err) = db::optimize(&state.db).await {
                 tracing::warn!(
                     error = format!("{err:#}"),

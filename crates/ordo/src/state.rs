@@ -24,6 +24,8 @@ pub struct Inner {
     pub started_at: Instant,
     /// Hash of the one-time first-admin setup token, while no admin exists.
     pub setup_token_hash: Mutex<Option<String>>,
+    /// Exports running at once; each holds a thread while its client downloads.
+    pub exports: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::ops::Deref for AppState {

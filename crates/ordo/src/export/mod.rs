@@ -22,9 +22,14 @@ use uuid::Uuid;
 use crate::error::AppResult;
 use cell::{neutralise, Cell};
 use sink::{Chunk, ChunkSink};
+use tokio::sync::OwnedSemaphorePermit;
 
 /// Rows read per query.
 pub const PAGE: u64 = 1000;
+/// Exports that may run at once; more answer 429 until one ends.
+pub const MAX_RUNNING: usize = 8;
+/// How long an export waits for a client that stopped reading before it gives up.
+const STALLED_CLIENT: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema, PartialEq)]
 #[serde(rename_all = "lowercase")]
@@ -72,8 +77,19 @@ pub struct Export {
 pub type PageFn =
     Box<dyn FnMut(Option<Uuid>) -> BoxFuture<'static, AppResult<Vec<(Uuid, Vec<Cell>)>>> + Send>;
 
-/// The streamed download of `export` in `format`.
-pub fn respond(format: Format, export: Export) -> Response {
+/// A place among the exports that may run at once, or 429.
+pub fn admit(state: &crate::state::AppState) -> AppResult<OwnedSemaphorePermit> {
+    state
+        .exports
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| crate::error::AppError::RateLimited {
+            retry_after_secs: 30,
+        })
+}
+
+/// The streamed download of `export` in `format`; `permit` is held until it ends.
+pub fn respond(format: Format, export: Export, permit: OwnedSemaphorePermit) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
     let runtime = tokio::runtime::Handle::current();
     let Export {
@@ -83,6 +99,7 @@ pub fn respond(format: Format, export: Export) -> Response {
         mut next_page,
     } = export;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let mut after: Option<Uuid> = None;
         let mut done = false;
         let pages = || -> io::Result<Option<Vec<Vec<Cell>>>> {
@@ -97,7 +114,7 @@ pub fn respond(format: Format, export: Export) -> Response {
             after = rows.last().map(|(key, _)| *key);
             Ok((!rows.is_empty()).then(|| rows.into_iter().map(|(_, cells)| cells).collect()))
         };
-        let sink = ChunkSink::new(tx.clone());
+        let sink = ChunkSink::new(tx.clone(), runtime.clone(), STALLED_CLIENT);
         let result = match format {
             Format::Csv => write_csv(sink, columns, pages),
             Format::Ndjson => write_ndjson(sink, columns, pages),
@@ -108,7 +125,9 @@ pub fn respond(format: Format, export: Export) -> Response {
                 let _ = sink.flush();
             }
             Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
-            Err(_) => ChunkSink::new(tx).fail("export stopped"),
+            Err(_) => {
+                let _ = tx.blocking_send(Err(io::Error::other("export stopped")));
+            }
         }
     });
     let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {

@@ -26,7 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_audit_log))
 }
 
-/// Records who exported what (in its own transaction, before the first byte is sent).
+/// Takes a place among the running exports (429 when all are taken), records who exported what
+/// (in its own transaction, before the first byte is sent) and starts the download.
 async fn audited(
     state: &AppState,
     user: &AuthUser,
@@ -35,12 +36,13 @@ async fn audited(
     filters: serde_json::Value,
     export: Export,
 ) -> AppResult<Response> {
+    let permit = super::admit(state)?;
     let txn = state.db.begin_write().await?;
     let entry = AuditEntry::new("export.downloaded", "export", export.name)
         .with_details(json!({ "format": format.extension(), "filters": filters }));
     record_change(&*txn, Some(user.id), ctx, entry).await?;
     txn.commit().await?;
-    Ok(respond(format, export))
+    Ok(respond(format, export, permit))
 }
 
 /// The orders the caller may see that pass the list's filters, streamed.

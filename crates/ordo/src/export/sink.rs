@@ -4,7 +4,10 @@
 
 use std::io::{self, Write};
 
+use std::time::Duration;
+
 use axum::body::Bytes;
+use tokio::runtime::Handle;
 use tokio::sync::mpsc::Sender;
 
 pub const CHUNK: usize = 64 * 1024;
@@ -14,13 +17,18 @@ pub type Chunk = Result<Bytes, io::Error>;
 pub struct ChunkSink {
     buf: Vec<u8>,
     tx: Sender<Chunk>,
+    runtime: Handle,
+    /// How long to wait for a client that stopped reading.
+    patience: Duration,
 }
 
 impl ChunkSink {
-    pub fn new(tx: Sender<Chunk>) -> Self {
+    pub fn new(tx: Sender<Chunk>, runtime: Handle, patience: Duration) -> Self {
         Self {
             buf: Vec::with_capacity(CHUNK * 2),
             tx,
+            runtime,
+            patience,
         }
     }
 
@@ -32,16 +40,10 @@ impl ChunkSink {
             &mut self.buf,
             Vec::with_capacity(CHUNK * 2),
         ));
-        self.tx
-            .blocking_send(Ok(chunk))
+        // A client that reads nothing for a minute is treated as gone, freeing the thread.
+        self.runtime
+            .block_on(self.tx.send_timeout(Ok(chunk), self.patience))
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
-    }
-
-    /// Ends the body with an error, so the client sees a broken download rather than a short one.
-    pub fn fail(self, message: &str) {
-        let _ = self
-            .tx
-            .blocking_send(Err(io::Error::other(message.to_string())));
     }
 }
 

@@ -2,16 +2,22 @@
 //! encodings are refused naming the line), a header row, and rows kept with their line numbers.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::error::{AppError, FieldError};
 
 /// The most data rows one import may hold.
 pub const MAX_ROWS: usize = 10_000;
+/// The most columns, and the longest column name, a header may have.
+const MAX_COLUMNS: usize = 100;
+const MAX_COLUMN_NAME: usize = 100;
 
 pub struct Row {
     /// Line of the file the row starts on (the header is line 1).
     pub line: u64,
-    values: HashMap<String, String>,
+    /// Column name to position in `values`, shared by all rows.
+    columns: Arc<HashMap<String, usize>>,
+    values: Vec<String>,
     /// Why the row cannot be read at all (e.g. a wrong number of fields).
     pub broken: Option<String>,
 }
@@ -19,8 +25,9 @@ pub struct Row {
 impl Row {
     /// The trimmed value of `column`, `None` when absent or empty.
     pub fn raw(&self, column: &str) -> Option<&str> {
-        self.values
+        self.columns
             .get(column)
+            .and_then(|i| self.values.get(*i))
             .map(|v| v.trim())
             .filter(|v| !v.is_empty())
     }
@@ -72,6 +79,11 @@ pub fn read(body: &[u8], required: &[&str]) -> Result<Vec<Row>, AppError> {
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    if header.len() > MAX_COLUMNS || header.iter().any(|h| h.chars().count() > MAX_COLUMN_NAME) {
+        return Err(file_error(format!(
+            "has more than {MAX_COLUMNS} columns or a column name over {MAX_COLUMN_NAME} characters"
+        )));
+    }
     let missing: Vec<&str> = required
         .iter()
         .copied()
@@ -83,6 +95,13 @@ pub fn read(body: &[u8], required: &[&str]) -> Result<Vec<Row>, AppError> {
             missing.join(", ")
         )));
     }
+    let columns: Arc<HashMap<String, usize>> = Arc::new(
+        header
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), i))
+            .collect(),
+    );
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
@@ -105,14 +124,14 @@ pub fn read(body: &[u8], required: &[&str]) -> Result<Vec<Row>, AppError> {
                 header.len()
             )
         });
-        let values = header
-            .iter()
-            .cloned()
-            .zip(record.iter().map(str::to_string))
-            .collect();
         rows.push(Row {
             line,
-            values,
+            columns: columns.clone(),
+            values: record
+                .iter()
+                .take(header.len())
+                .map(str::to_string)
+                .collect(),
             broken,
         });
     }
@@ -164,5 +183,11 @@ mod tests {
         assert!(rows[0].broken.is_some() && rows[1].broken.is_some() && rows[2].broken.is_none());
         assert_eq!((rows[1].line, rows[2].line), (3, 4));
         assert!(field_message(read(b"  \n", &["sku"]).err().unwrap()).contains("empty"));
+        let wide = (0..=MAX_COLUMNS)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let wide = format!("sku,{wide}\nA\n");
+        assert!(field_message(read(wide.as_bytes(), &["sku"]).err().unwrap()).contains("columns"));
     }
 }

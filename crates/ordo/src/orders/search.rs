@@ -172,14 +172,52 @@ pub async fn refresh<C: ConnectionTrait>(db: &C, order: &order::Model) -> AppRes
 
 /// Rebuilds the documents of every order of a customer, after its name changed.
 pub async fn refresh_customer<C: ConnectionTrait>(db: &C, customer_id: Uuid) -> AppResult<()> {
-    let orders = order::Entity::find()
-        .filter(order::Column::CustomerId.eq(customer_id))
-        .all(db)
-        .await?;
+    let mut query = order::Entity::find().filter(order::Column::CustomerId.eq(customer_id));
+    // Locked, so a concurrent change to one of them cannot write its document with the old
+    // name after this rewrote it (SQLite writers are serialized already).
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        query = query.lock_exclusive();
+    }
+    let orders = query.all(db).await?;
     for order in &orders {
         refresh(db, order).await?;
     }
     Ok(())
+}
+
+/// Writes the documents of orders that have none: orders from before search existed. Cheap when
+/// there are none (two counts); otherwise a batch per write transaction. Returns how many.
+pub async fn backfill_missing(state: &crate::state::AppState) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    const BATCH: u64 = 500;
+    let db = state.db.conn();
+    if order::Entity::find().count(db).await? == row::Entity::find().count(db).await? {
+        return Ok(0);
+    }
+    let mut written = 0;
+    loop {
+        let txn = state.db.begin_write().await?;
+        let missing = order::Entity::find()
+            .filter(
+                order::Column::Id.not_in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(row::Column::OrderId)
+                        .from(row::Entity)
+                        .to_owned(),
+                ),
+            )
+            .limit(BATCH)
+            .all(&*txn)
+            .await?;
+        for order in &missing {
+            refresh(&*txn, order).await?;
+        }
+        txn.commit().await?;
+        written += missing.len() as u64;
+        if (missing.len() as u64) < BATCH {
+            return Ok(written);
+        }
+    }
 }
 
 /// `orders.id IN (orders whose document matches every term of search)`, or a 400 when the

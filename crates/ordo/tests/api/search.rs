@@ -229,4 +229,45 @@ async fn cursors_walk_every_order_once(app: TestApp) {
     }
 }
 
-crate::scenarios!(search_follows_every_change, cursors_walk_every_order_once);
+/// Orders from before search existed (no search entry) are found once the server has written
+/// their entries, which it does at start.
+async fn orders_without_search_entries_are_backfilled(app: TestApp) {
+    use sea_orm::ConnectionTrait;
+    let admin = app.admin().await;
+    let sku = app.product(&admin, "LEGACY-1", "3", "100").await;
+    for i in 0..3 {
+        let body = json!({ "number": format!("OLD-{i}"), "title": "Legacy import", "items": [{ "productId": sku, "quantity": 1 }] });
+        app.post("/api/v1/orders", Some(&admin.access), body)
+            .await
+            .expect(201);
+    }
+    app.state
+        .db
+        .conn()
+        .execute_unprepared("DELETE FROM order_search")
+        .await
+        .unwrap();
+    assert!(found(&app, &admin, "legacy").await.is_empty());
+    assert_eq!(
+        ordo::orders::search::backfill_missing(&app.state)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        found(&app, &admin, "legacy").await,
+        ["OLD-0", "OLD-1", "OLD-2"]
+    );
+    assert_eq!(
+        ordo::orders::search::backfill_missing(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+crate::scenarios!(
+    search_follows_every_change,
+    cursors_walk_every_order_once,
+    orders_without_search_entries_are_backfilled
+);

@@ -256,7 +256,8 @@ pub async fn list(
     let db = state.db.conn();
     let Some(text) = q.cursor.as_deref() else {
         let rows: Page<order::Model> = fetch_page(db, query, page).await?;
-        let full = rows.items.len() as u64 == page.limit && page.page < rows.total_pages;
+        let more = rows.total_count_capped || page.page < rows.total_pages;
+        let full = rows.items.len() as u64 == page.limit && more;
         let cursor = if full {
             next_cursor(rows.items.last())
         } else {
