@@ -1,0 +1,130 @@
+//! The named scenarios: what one request of each does.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::prepare::{Api, Dataset, PASSWORD};
+
+pub const ALL: [&str; 9] = [
+    "create-order",
+    "get-order",
+    "list-orders",
+    "search-orders",
+    "transition",
+    "dashboard-overview",
+    "mixed",
+    "login",
+    "export",
+];
+
+const STATUSES: [&str; 6] = ["pending", "processing", "shipped", "delivered", "draft", "completed"];
+
+pub struct Shared {
+    pub api: Api,
+    pub data: Dataset,
+    /// Turns through the service orders the transition scenario moves.
+    pub next_toggle: AtomicUsize,
+}
+
+/// The outcome of one request: `Err` carries what the server said.
+pub type Outcome = Result<(), String>;
+
+async fn request(shared: &Shared, method: Method, path: &str, token: &str, body: Option<serde_json::Value>) -> Outcome {
+    let mut req = shared.api.client.request(method, format!("{}{path}", shared.api.base)).bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.map_err(|e| e.to_string())?;
+    let status = res.status();
+    let bytes = res.bytes().await.map_err(|e| e.to_string())?;
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("{path}: {status} {}", String::from_utf8_lossy(&bytes[..bytes.len().min(300)])))
+    }
+}
+
+pub async fn run_one(name: &str, shared: &Arc<Shared>, client: usize) -> Outcome {
+    let data = &shared.data;
+    let manager = &data.manager.token;
+    match name {
+        "create-order" => {
+            let customer = &data.customers[client % data.customers.len()];
+            let items: Vec<serde_json::Value> = {
+                let mut rng = rand::thread_rng();
+                data.products
+                    .choose_multiple(&mut rng, 3)
+                    .map(|p| json!({ "productId": p, "quantity": 1 }))
+                    .collect()
+            };
+            request(shared, Method::POST, "/api/v1/orders", &customer.token, Some(json!({ "items": items }))).await
+        }
+        "get-order" => {
+            let (id, _) = pick(&data.sample);
+            request(shared, Method::GET, &format!("/api/v1/orders/{id}"), manager, None).await
+        }
+        "list-orders" => {
+            let status = STATUSES[rand::thread_rng().gen_range(0..STATUSES.len())];
+            request(shared, Method::GET, &format!("/api/v1/orders?limit=20&status={status}"), manager, None).await
+        }
+        "search-orders" => {
+            let (_, number) = pick(&data.sample);
+            request(shared, Method::GET, &format!("/api/v1/orders?limit=20&search={number}"), manager, None).await
+        }
+        "transition" => {
+            if data.toggles.is_empty() {
+                return Err("no service orders in progress or on hold; load more with --orders".into());
+            }
+            let i = shared.next_toggle.fetch_add(1, Ordering::Relaxed) % data.toggles.len();
+            let mut order = data.toggles[i].lock().await;
+            let to = if order.1 { "in_progress" } else { "on_hold" };
+            let path = format!("/api/v1/orders/{}/transitions", order.0);
+            let outcome = request(shared, Method::POST, &path, manager, Some(json!({ "to": to }))).await;
+            if outcome.is_ok() {
+                order.1 = !order.1;
+            }
+            outcome
+        }
+        "dashboard-overview" => request(shared, Method::GET, "/api/v1/dashboard/overview", manager, None).await,
+        "login" => {
+            let customer = &data.customers[client % data.customers.len()];
+            let body = json!({ "email": customer.email, "password": PASSWORD });
+            let res = shared
+                .api
+                .client
+                .post(format!("{}/api/v1/auth/login", shared.api.base))
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            if res.status().is_success() {
+                Ok(())
+            } else {
+                Err(format!("login: {}", res.status()))
+            }
+        }
+        "mixed" => {
+            // 70% reads, 30% writes, across customers and the manager.
+            let roll = rand::thread_rng().gen_range(0..100);
+            let pick = match roll {
+                0..=29 => "get-order",
+                30..=49 => "list-orders",
+                50..=59 => "search-orders",
+                60..=69 => "dashboard-overview",
+                70..=89 => "create-order",
+                _ => "transition",
+            };
+            Box::pin(run_one(pick, shared, client)).await
+        }
+        other => Err(format!("unknown scenario {other}")),
+    }
+}
+
+fn pick<T>(pool: &[T]) -> &T {
+    &pool[rand::thread_rng().gen_range(0..pool.len())]
+}
