@@ -82,13 +82,19 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         args.scenarios.clone()
     };
     if let Some(bad) = names.iter().find(|n| !scenarios::ALL.contains(&n.as_str())) {
-        bail!("unknown scenario {bad}; known: {}", scenarios::ALL.join(", "));
+        bail!(
+            "unknown scenario {bad}; known: {}",
+            scenarios::ALL.join(", ")
+        );
     }
     let server = match &args.url {
         Some(url) => server::Server::external(url.clone()),
         None => {
             let launch = server::Launch {
-                binary: args.server_bin.clone().unwrap_or_else(server::default_binary),
+                binary: args
+                    .server_bin
+                    .clone()
+                    .unwrap_or_else(server::default_binary),
                 data_dir: args.data_dir.clone(),
                 database_url: args.database_url.clone(),
                 listen: args.listen.clone(),
@@ -98,7 +104,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             }
             std::fs::create_dir_all(&args.data_dir)?;
             let created = launch.run(
-                &["user", "create", "--email", &args.admin_email, "--role", "admin", "--password-stdin"],
+                &[
+                    "user",
+                    "create",
+                    "--email",
+                    &args.admin_email,
+                    "--role",
+                    "admin",
+                    "--password-stdin",
+                ],
                 Some(&format!("{}\n", args.admin_password)),
             );
             if let Err(err) = created {
@@ -108,14 +122,23 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             }
             let started = Instant::now();
             launch.run(&["seed", "--orders", &args.orders.to_string()], None)?;
-            eprintln!("loaded {} orders in {:.1} s", args.orders, started.elapsed().as_secs_f64());
+            eprintln!(
+                "loaded {} orders in {:.1} s",
+                args.orders,
+                started.elapsed().as_secs_f64()
+            );
             launch.start().await?
         }
     };
     let api = Api::new(&server.url);
-    let data = prepare::prepare(&api, &args.admin_email, &args.admin_password, args.clients.clamp(1, 64))
-        .await
-        .context("preparing the dataset")?;
+    let data = prepare::prepare(
+        &api,
+        &args.admin_email,
+        &args.admin_password,
+        args.clients.clamp(1, 64),
+    )
+    .await
+    .context("preparing the dataset")?;
     let shared = Arc::new(Shared {
         api,
         data,
@@ -126,10 +149,17 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         let result = if name == "export" {
             export(&shared, server.pid()).await?
         } else {
-            let clients = if name == "login" { args.clients.min(8) } else { args.clients };
+            let clients = if name == "login" {
+                args.clients.min(8)
+            } else {
+                args.clients
+            };
             scenario(name, &shared, clients, args.duration, server.pid()).await
         };
-        eprintln!("{name}: {:.0}/s, {} errors", result.per_second, result.errors);
+        eprintln!(
+            "{name}: {:.0}/s, {} errors",
+            result.per_second, result.errors
+        );
         results.push(result);
     }
     report::print_table(&results);
@@ -186,7 +216,13 @@ impl Sampler {
     }
 }
 
-async fn scenario(name: &str, shared: &Arc<Shared>, clients: usize, seconds: f64, pid: Option<u32>) -> Outcome {
+async fn scenario(
+    name: &str,
+    shared: &Arc<Shared>,
+    clients: usize,
+    seconds: f64,
+    pid: Option<u32>,
+) -> Outcome {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let sampler = Sampler::start(pid);
     let started = Instant::now();
@@ -249,7 +285,10 @@ async fn export(shared: &Arc<Shared>, pid: Option<u32>) -> anyhow::Result<Outcom
     let mut res = shared
         .api
         .client
-        .get(format!("{}/api/v1/orders/export?format=csv", shared.api.base))
+        .get(format!(
+            "{}/api/v1/orders/export?format=csv",
+            shared.api.base
+        ))
         .bearer_auth(&shared.data.manager.token)
         .send()
         .await?;

@@ -46,7 +46,9 @@ impl Api {
         token: Option<&str>,
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
-        let mut req = self.client.request(method.clone(), format!("{}{path}", self.base));
+        let mut req = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
@@ -65,7 +67,12 @@ impl Api {
     pub async fn login(&self, email: &str, password: &str) -> anyhow::Result<Session> {
         let body = json!({ "email": email, "password": password });
         let res = self
-            .call(reqwest::Method::POST, "/api/v1/auth/login", None, Some(body))
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(body),
+            )
             .await?;
         Ok(Session {
             email: email.to_string(),
@@ -77,7 +84,12 @@ impl Api {
         let body = json!({ "email": email, "password": PASSWORD, "role": role,
                            "firstName": "Bench", "lastName": role });
         let created = self
-            .call(reqwest::Method::POST, "/api/v1/admin/users", Some(&admin.token), Some(body))
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/admin/users",
+                Some(&admin.token),
+                Some(body),
+            )
             .await;
         if let Err(err) = created {
             // A second run on the same database finds its accounts there.
@@ -89,7 +101,12 @@ impl Api {
     }
 
     /// Up to `max` ids (and numbers) from `query`, page after page by cursor.
-    async fn ids(&self, token: &str, query: &str, max: usize) -> anyhow::Result<Vec<(String, String)>> {
+    async fn ids(
+        &self,
+        token: &str,
+        query: &str,
+        max: usize,
+    ) -> anyhow::Result<Vec<(String, String)>> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         while out.len() < max {
@@ -97,7 +114,9 @@ impl Api {
                 Some(c) => format!("/api/v1/orders?limit=100&{query}&cursor={c}"),
                 None => format!("/api/v1/orders?limit=100&{query}"),
             };
-            let page = self.call(reqwest::Method::GET, &path, Some(token), None).await?;
+            let page = self
+                .call(reqwest::Method::GET, &path, Some(token), None)
+                .await?;
             for order in page["items"].as_array().into_iter().flatten() {
                 out.push((
                     order["id"].as_str().unwrap_or_default().to_string(),
@@ -114,16 +133,38 @@ impl Api {
     }
 }
 
-pub async fn prepare(api: &Api, admin_email: &str, admin_password: &str, customers: usize) -> anyhow::Result<Dataset> {
+pub async fn prepare(
+    api: &Api,
+    admin_email: &str,
+    admin_password: &str,
+    customers: usize,
+) -> anyhow::Result<Dataset> {
     let admin = api.login(admin_email, admin_password).await?;
-    let manager = api.account(&admin, "bench-manager@bench.ordo.test", "manager").await?;
+    let manager = api
+        .account(&admin, "bench-manager@bench.ordo.test", "manager")
+        .await?;
     let mut sessions = Vec::new();
     for i in 0..customers {
         let email = format!("bench-customer{i}@bench.ordo.test");
         let session = api.account(&admin, &email, "customer").await?;
-        let me = api.call(reqwest::Method::GET, "/api/v1/auth/me", Some(&session.token), None).await?;
+        let me = api
+            .call(
+                reqwest::Method::GET,
+                "/api/v1/auth/me",
+                Some(&session.token),
+                None,
+            )
+            .await?;
         let body = json!({ "name": format!("Bench Customer {i}"), "userId": me["id"] });
-        if let Err(err) = api.call(reqwest::Method::POST, "/api/v1/customers", Some(&admin.token), Some(body)).await {
+        if let Err(err) = api
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/customers",
+                Some(&admin.token),
+                Some(body),
+            )
+            .await
+        {
             if !err.to_string().contains("409") {
                 return Err(err);
             }
@@ -131,7 +172,12 @@ pub async fn prepare(api: &Api, admin_email: &str, admin_password: &str, custome
         sessions.push(session);
     }
     let listed = api
-        .call(reqwest::Method::GET, "/api/v1/products?limit=100", Some(&admin.token), None)
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/products?limit=100",
+            Some(&admin.token),
+            None,
+        )
         .await?;
     let mut products = Vec::new();
     for p in listed["items"].as_array().into_iter().flatten() {
@@ -140,8 +186,13 @@ pub async fn prepare(api: &Api, admin_email: &str, admin_password: &str, custome
         }
         let id = p["id"].as_str().unwrap_or_default().to_string();
         let body = json!({ "change": "100000000", "kind": "receipt", "reason": "benchmark stock" });
-        api.call(reqwest::Method::PATCH, &format!("/api/v1/products/{id}/stock"), Some(&admin.token), Some(body))
-            .await?;
+        api.call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/products/{id}/stock"),
+            Some(&admin.token),
+            Some(body),
+        )
+        .await?;
         products.push(id);
     }
     if products.len() < 3 {

@@ -28,7 +28,17 @@ pub struct Result {
 pub fn print_table(results: &[Result]) {
     println!(
         "{:<20} {:>7} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9}",
-        "scenario", "clients", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "cpu %", "rss MB"
+        "scenario",
+        "clients",
+        "requests",
+        "req/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "cpu %",
+        "rss MB"
     );
     for r in results {
         let rate = match r.rows_per_second {
@@ -46,8 +56,10 @@ pub fn print_table(results: &[Result]) {
             r.p99_ms,
             r.max_ms,
             r.errors,
-            r.server_cpu_percent.map_or("-".into(), |c| format!("{c:.0}")),
-            r.server_peak_rss_mb.map_or("-".into(), |m| format!("{m:.1}")),
+            r.server_cpu_percent
+                .map_or("-".into(), |c| format!("{c:.0}")),
+            r.server_peak_rss_mb
+                .map_or("-".into(), |m| format!("{m:.1}")),
         );
     }
 }

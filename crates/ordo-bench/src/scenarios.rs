@@ -22,7 +22,14 @@ pub const ALL: [&str; 9] = [
     "export",
 ];
 
-const STATUSES: [&str; 6] = ["pending", "processing", "shipped", "delivered", "draft", "completed"];
+const STATUSES: [&str; 6] = [
+    "pending",
+    "processing",
+    "shipped",
+    "delivered",
+    "draft",
+    "completed",
+];
 
 pub struct Shared {
     pub api: Api,
@@ -34,8 +41,18 @@ pub struct Shared {
 /// The outcome of one request: `Err` carries what the server said.
 pub type Outcome = Result<(), String>;
 
-async fn request(shared: &Shared, method: Method, path: &str, token: &str, body: Option<serde_json::Value>) -> Outcome {
-    let mut req = shared.api.client.request(method, format!("{}{path}", shared.api.base)).bearer_auth(token);
+async fn request(
+    shared: &Shared,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> Outcome {
+    let mut req = shared
+        .api
+        .client
+        .request(method, format!("{}{path}", shared.api.base))
+        .bearer_auth(token);
     if let Some(body) = body {
         req = req.json(&body);
     }
@@ -45,7 +62,10 @@ async fn request(shared: &Shared, method: Method, path: &str, token: &str, body:
     if status.is_success() {
         Ok(())
     } else {
-        Err(format!("{path}: {status} {}", String::from_utf8_lossy(&bytes[..bytes.len().min(300)])))
+        Err(format!(
+            "{path}: {status} {}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+        ))
     }
 }
 
@@ -62,35 +82,81 @@ pub async fn run_one(name: &str, shared: &Arc<Shared>, client: usize) -> Outcome
                     .map(|p| json!({ "productId": p, "quantity": 1 }))
                     .collect()
             };
-            request(shared, Method::POST, "/api/v1/orders", &customer.token, Some(json!({ "items": items }))).await
+            request(
+                shared,
+                Method::POST,
+                "/api/v1/orders",
+                &customer.token,
+                Some(json!({ "items": items })),
+            )
+            .await
         }
         "get-order" => {
             let (id, _) = pick(&data.sample);
-            request(shared, Method::GET, &format!("/api/v1/orders/{id}"), manager, None).await
+            request(
+                shared,
+                Method::GET,
+                &format!("/api/v1/orders/{id}"),
+                manager,
+                None,
+            )
+            .await
         }
         "list-orders" => {
             let status = STATUSES[rand::thread_rng().gen_range(0..STATUSES.len())];
-            request(shared, Method::GET, &format!("/api/v1/orders?limit=20&status={status}"), manager, None).await
+            request(
+                shared,
+                Method::GET,
+                &format!("/api/v1/orders?limit=20&status={status}"),
+                manager,
+                None,
+            )
+            .await
         }
         "search-orders" => {
             let (_, number) = pick(&data.sample);
-            request(shared, Method::GET, &format!("/api/v1/orders?limit=20&search={number}"), manager, None).await
+            request(
+                shared,
+                Method::GET,
+                &format!("/api/v1/orders?limit=20&search={number}"),
+                manager,
+                None,
+            )
+            .await
         }
         "transition" => {
             if data.toggles.is_empty() {
-                return Err("no service orders in progress or on hold; load more with --orders".into());
+                return Err(
+                    "no service orders in progress or on hold; load more with --orders".into(),
+                );
             }
             let i = shared.next_toggle.fetch_add(1, Ordering::Relaxed) % data.toggles.len();
             let mut order = data.toggles[i].lock().await;
             let to = if order.1 { "in_progress" } else { "on_hold" };
             let path = format!("/api/v1/orders/{}/transitions", order.0);
-            let outcome = request(shared, Method::POST, &path, manager, Some(json!({ "to": to }))).await;
+            let outcome = request(
+                shared,
+                Method::POST,
+                &path,
+                manager,
+                Some(json!({ "to": to })),
+            )
+            .await;
             if outcome.is_ok() {
                 order.1 = !order.1;
             }
             outcome
         }
-        "dashboard-overview" => request(shared, Method::GET, "/api/v1/dashboard/overview", manager, None).await,
+        "dashboard-overview" => {
+            request(
+                shared,
+                Method::GET,
+                "/api/v1/dashboard/overview",
+                manager,
+                None,
+            )
+            .await
+        }
         "login" => {
             let customer = &data.customers[client % data.customers.len()];
             let body = json!({ "email": customer.email, "password": PASSWORD });

@@ -43,11 +43,19 @@ impl Launch {
             .spawn()
             .with_context(|| format!("cannot run {}", self.binary.display()))?;
         if let Some(input) = stdin {
-            child.stdin.take().context("stdin")?.write_all(input.as_bytes())?;
+            child
+                .stdin
+                .take()
+                .context("stdin")?
+                .write_all(input.as_bytes())?;
         }
         let out = child.wait_with_output()?;
         if !out.status.success() {
-            bail!("ordo {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "ordo {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
