@@ -151,9 +151,9 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
         .context("migration failed")
 }
 
-/// Refreshes SQLite's planner statistics where they are missing or stale (PostgreSQL and MySQL
-/// keep theirs up to date themselves). Without them SQLite can pick an index that reads a
-/// hundred thousand rows where another reads a hundred. Sampling keeps it to milliseconds.
+/// Refreshes SQLite's planner statistics where they are missing or stale. Without them SQLite
+/// can pick an index that reads a hundred thousand rows where another reads a hundred. Sampling
+/// keeps it to milliseconds. (PostgreSQL and MySQL keep theirs up to date as tables change.)
 pub async fn optimize(db: &Db) -> anyhow::Result<()> {
     if db.backend() == DatabaseBackend::Sqlite {
         db.conn()
@@ -161,6 +161,23 @@ pub async fn optimize(db: &Db) -> anyhow::Result<()> {
             .await
             .context("cannot refresh SQLite statistics")?;
     }
+    Ok(())
+}
+
+/// Statistics on every backend at once, after a bulk load has changed the tables wholesale
+/// (PostgreSQL's autovacuum and MySQL's automatic recalculation would get there later).
+pub async fn analyze(db: &Db) -> anyhow::Result<()> {
+    let sql = match db.backend() {
+        DatabaseBackend::Sqlite => return optimize(db).await,
+        DatabaseBackend::Postgres => "ANALYZE",
+        DatabaseBackend::MySql => {
+            "ANALYZE TABLE orders, order_items, order_search, order_status_history, order_daily_stats"
+        }
+    };
+    db.conn()
+        .execute_unprepared(sql)
+        .await
+        .context("cannot refresh planner statistics")?;
     Ok(())
 }
 

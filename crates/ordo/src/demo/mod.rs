@@ -61,7 +61,7 @@ pub async fn seed_bulk(state: &AppState, count: usize) -> AppResult<()> {
         products::seed(state, &people, &mut rng, size.products).await?;
     }
     let written = bulk::load(state, &people, &mut rng, count).await?;
-    crate::db::optimize(&state.db)
+    crate::db::analyze(&state.db)
         .await
         .map_err(crate::error::AppError::Internal)?;
     println!("{written} orders added.");

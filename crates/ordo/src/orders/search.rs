@@ -281,13 +281,18 @@ pub fn condition(backend: DatabaseBackend, search: &str) -> AppResult<SimpleExpr
             all.into()
         }
     };
-    Ok(Expr::col(order::Column::Id).in_subquery(
-        Query::select()
-            .column((table.clone(), Alias::new("order_id")))
-            .from(table)
-            .and_where(matching)
-            .to_owned(),
-    ))
+    let mut matches = Query::select()
+        .column((table.clone(), Alias::new("order_id")))
+        .from(table)
+        .and_where(matching)
+        .to_owned();
+    if backend == DatabaseBackend::Postgres {
+        // PostgreSQL cannot estimate how many documents a prefix query matches and would rather
+        // walk the orders and test each one's document. OFFSET 0 keeps the subquery on its own,
+        // so the text index finds the matches first: 3 ms instead of 600 at 100,000 orders.
+        matches.offset(0);
+    }
+    Ok(Expr::col(order::Column::Id).in_subquery(matches))
 }
 
 #[cfg(test)]

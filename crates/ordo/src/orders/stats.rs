@@ -2,7 +2,7 @@
 //! order, or moves its status, priority or completion, takes the order's old contribution out and
 //! puts the new one in, in the same transaction. Dashboards read it for long periods.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, Set};
@@ -37,7 +37,7 @@ pub mod row {
 }
 
 /// The summary row an order counts in.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Key {
     pub day: String,
     pub workflow: String,
@@ -79,8 +79,10 @@ pub fn contribution(order: &order::Model) -> (Key, Counts) {
 }
 
 /// Accumulates changes to apply in one go (the bulk loader adds thousands of orders at once).
+/// Rows are written in key order, so concurrent transactions lock them in the same order and
+/// cannot deadlock on them (PostgreSQL and MySQL lock each row an upsert touches).
 #[derive(Default)]
-pub struct Delta(HashMap<Key, Counts>);
+pub struct Delta(BTreeMap<Key, Counts>);
 
 impl Delta {
     pub fn add(&mut self, order: &order::Model) {
