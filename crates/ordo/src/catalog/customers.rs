@@ -217,6 +217,24 @@ pub async fn create(
     Ok(created.into())
 }
 
+/// The names of the customers `ids`, by id (unknown ids are left out).
+pub async fn names<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    use sea_orm::QuerySelect;
+    Ok(customer::Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Name)
+        .filter(Column::Id.is_in(ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 pub async fn update(
     state: &AppState,
     actor: &AuthUser,

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::per_day::{per_day, DayRow};
 use super::range::Range;
 use super::{cancelled, sql, Period};
-use crate::catalog::entity::customer;
+use crate::catalog::customers;
 use crate::error::{AppError, AppResult};
 use crate::fixed;
 use crate::orders::access::Viewer;
@@ -193,16 +193,7 @@ pub async fn sales(
         .into_tuple()
         .all(db)
         .await?;
-    let names: BTreeMap<Uuid, String> = customer::Entity::find()
-        .select_only()
-        .column(customer::Column::Id)
-        .column(customer::Column::Name)
-        .filter(customer::Column::Id.is_in(customer_rows.iter().map(|r| r.0)))
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let names = customers::names(db, customer_rows.iter().map(|r| r.0)).await?;
 
     Ok(Sales {
         period: Period::of(range),

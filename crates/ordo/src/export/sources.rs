@@ -13,6 +13,7 @@ use super::cell::Cell;
 use super::{Export, PAGE};
 use crate::audit::entity as audit_log;
 use crate::audit::service::AuditFilter;
+use crate::catalog::customers;
 use crate::catalog::entity::{customer, product};
 use crate::fixed;
 use crate::inventory::entity::{level, movement};
@@ -98,17 +99,8 @@ pub fn orders(state: AppState, viewer: Viewer, filter: OrderFilter) -> Export {
                 {
                     items.entry(line.order_id).or_default().push(line);
                 }
-                let customer_ids: Vec<Uuid> = orders.iter().filter_map(|o| o.customer_id).collect();
-                let names: HashMap<Uuid, String> = customer::Entity::find()
-                    .select_only()
-                    .column(customer::Column::Id)
-                    .column(customer::Column::Name)
-                    .filter(customer::Column::Id.is_in(customer_ids))
-                    .into_tuple::<(Uuid, String)>()
-                    .all(db)
-                    .await?
-                    .into_iter()
-                    .collect();
+                let names =
+                    customers::names(db, orders.iter().filter_map(|o| o.customer_id)).await?;
                 Ok(orders
                     .into_iter()
                     .map(|o| {

@@ -32,6 +32,24 @@ impl Row {
             .filter(|v| !v.is_empty())
     }
 
+    /// The value of `column` parsed as `T`; a value that does not parse is reported as not being
+    /// `what` ("a number", "an RFC 3339 time" ...).
+    pub fn parse<T: std::str::FromStr>(
+        &self,
+        column: &str,
+        what: &str,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<T> {
+        let raw = self.raw(column)?;
+        match raw.parse() {
+            Ok(value) => Some(value),
+            Err(_) => {
+                errors.push(FieldError::new(column, format!("{raw:?} is not {what}")));
+                None
+            }
+        }
+    }
+
     /// Free text. A leading `'` that an export put before `= + - @` is removed again; text that
     /// a spreadsheet would run as a formula is refused.
     pub fn text(&self, column: &str, errors: &mut Vec<FieldError>) -> Option<String> {

@@ -26,22 +26,6 @@ pub struct OrderImporter<'a> {
     pub ctx: &'a RequestContext,
 }
 
-fn parse<T: std::str::FromStr>(
-    row: &Row,
-    column: &str,
-    what: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
-    let raw = row.raw(column)?;
-    match raw.parse() {
-        Ok(value) => Some(value),
-        Err(_) => {
-            errors.push(FieldError::new(column, format!("{raw:?} is not {what}")));
-            None
-        }
-    }
-}
-
 /// `CODE x QUANTITY @ PRICE; ...` (the export's `items` cell); the price is optional.
 fn parse_items(
     text: &str,
@@ -81,8 +65,8 @@ impl Importer for OrderImporter<'_> {
         let mut input = OrderInput {
             workflow: row.text("workflow", &mut errors),
             number: row.text("number", &mut errors),
-            customer_id: parse::<Uuid>(row, "customerId", "a customer id", &mut errors),
-            priority: parse::<i32>(row, "priority", "a priority (1-4)", &mut errors),
+            customer_id: row.parse::<Uuid>("customerId", "a customer id", &mut errors),
+            priority: row.parse::<i32>("priority", "a priority (1-4)", &mut errors),
             title: row.text("title", &mut errors),
             description: row.text("description", &mut errors),
             shipping_address: row.text("shippingAddress", &mut errors),
@@ -91,10 +75,9 @@ impl Importer for OrderImporter<'_> {
             material_code: row.text("materialCode", &mut errors),
             material_description: row.text("materialDescription", &mut errors),
             party: row.text("party", &mut errors),
-            order_quantity: parse::<Decimal>(row, "orderQuantity", "a number", &mut errors),
-            valid_until: parse::<DateTime<Utc>>(row, "validUntil", "an RFC 3339 time", &mut errors),
-            estimated_completion: parse::<DateTime<Utc>>(
-                row,
+            order_quantity: row.parse::<Decimal>("orderQuantity", "a number", &mut errors),
+            valid_until: row.parse::<DateTime<Utc>>("validUntil", "an RFC 3339 time", &mut errors),
+            estimated_completion: row.parse::<DateTime<Utc>>(
                 "estimatedCompletion",
                 "an RFC 3339 time",
                 &mut errors,

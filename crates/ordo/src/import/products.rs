@@ -21,13 +21,6 @@ pub struct ProductImporter<'a> {
     pub ctx: &'a RequestContext,
 }
 
-fn decimal(row: &Row, column: &str, errors: &mut Vec<FieldError>) -> Option<Decimal> {
-    let raw = row.raw(column)?;
-    raw.parse()
-        .map_err(|_| errors.push(FieldError::new(column, format!("{raw:?} is not a number"))))
-        .ok()
-}
-
 #[async_trait::async_trait]
 impl Importer for ProductImporter<'_> {
     async fn write(&self, txn: &DatabaseTransaction, row: &Row) -> Result<WrittenRow, RowFailure> {
@@ -50,11 +43,11 @@ impl Importer for ProductImporter<'_> {
             name: row.text("name", &mut errors),
             description: row.text("description", &mut errors),
             unit: row.text("unit", &mut errors),
-            price: decimal(row, "price", &mut errors),
+            price: row.parse::<Decimal>("price", "a number", &mut errors),
             currency: row.text("currency", &mut errors),
             active,
-            reorder_level: decimal(row, "reorderLevel", &mut errors),
-            initial_stock: decimal(row, "onHand", &mut errors),
+            reorder_level: row.parse::<Decimal>("reorderLevel", "a number", &mut errors),
+            initial_stock: row.parse::<Decimal>("onHand", "a number", &mut errors),
         };
         if sku.is_none() && !errors.iter().any(|e| e.field == "sku") {
             errors.push(FieldError::new("sku", "is required"));
