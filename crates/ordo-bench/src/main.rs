@@ -3,6 +3,7 @@
 //! requests per second, latency percentiles, errors, and the server's CPU and peak memory.
 //! Any error response fails the run.
 
+mod crash;
 mod prepare;
 mod report;
 mod scenarios;
@@ -77,7 +78,12 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<bool> {
     let names: Vec<String> = if args.scenarios.is_empty() {
-        scenarios::ALL.iter().map(|s| s.to_string()).collect()
+        // The crash check kills the server, so only a server started here gets it.
+        scenarios::ALL
+            .iter()
+            .filter(|s| args.url.is_none() || **s != "crash")
+            .map(|s| s.to_string())
+            .collect()
     } else {
         args.scenarios.clone()
     };
@@ -87,10 +93,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             scenarios::ALL.join(", ")
         );
     }
-    let server = match &args.url {
+    let mut launch = None;
+    let mut server = match &args.url {
         Some(url) => server::Server::external(url.clone()),
         None => {
-            let launch = server::Launch {
+            let started_here = server::Launch {
                 binary: args
                     .server_bin
                     .clone()
@@ -103,7 +110,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                 let _ = std::fs::remove_dir_all(&args.data_dir);
             }
             std::fs::create_dir_all(&args.data_dir)?;
-            let created = launch.run(
+            let created = started_here.run(
                 &[
                     "user",
                     "create",
@@ -121,13 +128,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                 }
             }
             let started = Instant::now();
-            launch.run(&["seed", "--orders", &args.orders.to_string()], None)?;
+            started_here.run(&["seed", "--orders", &args.orders.to_string()], None)?;
             eprintln!(
                 "loaded {} orders in {:.1} s",
                 args.orders,
                 started.elapsed().as_secs_f64()
             );
-            launch.start().await?
+            let server = started_here.start().await?;
+            launch = Some(started_here);
+            server
         }
     };
     let api = Api::new(&server.url);
@@ -148,6 +157,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     for name in &names {
         let result = if name == "export" {
             export(&shared, server.pid()).await?
+        } else if name == "crash" {
+            let Some(launch) = &launch else {
+                bail!("the crash scenario needs a server this program starts (no --url)");
+            };
+            crash::run(&shared, launch, &mut server, args.clients, args.duration).await?
         } else {
             // Sign-ins in flight from one address count against the guard on password guessing,
             // so the login scenario stays under its limit of 5.

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::prepare::{Api, Dataset, PASSWORD};
 
-pub const ALL: [&str; 9] = [
+pub const ALL: [&str; 10] = [
     "create-order",
     "get-order",
     "list-orders",
@@ -20,6 +20,7 @@ pub const ALL: [&str; 9] = [
     "mixed",
     "login",
     "export",
+    "crash",
 ];
 
 const STATUSES: [&str; 6] = [
@@ -69,28 +70,46 @@ async fn request(
     }
 }
 
+/// A customer orders three products; answers the new order's id.
+pub async fn create_order(shared: &Shared, client: usize) -> Result<String, String> {
+    let data = &shared.data;
+    let customer = &data.customers[client % data.customers.len()];
+    let items: Vec<serde_json::Value> = {
+        let mut rng = rand::thread_rng();
+        data.products
+            .choose_multiple(&mut rng, 3)
+            .map(|p| json!({ "productId": p, "quantity": 1 }))
+            .collect()
+    };
+    let res = shared
+        .api
+        .client
+        .post(format!("{}/api/v1/orders", shared.api.base))
+        .bearer_auth(&customer.token)
+        .json(&json!({ "items": items }))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = res.status();
+    let bytes = res.bytes().await.map_err(|e| e.to_string())?;
+    if status != reqwest::StatusCode::CREATED {
+        return Err(format!(
+            "/api/v1/orders: {status} {}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+        ));
+    }
+    let body: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    body["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| "the created order has no id".to_string())
+}
+
 pub async fn run_one(name: &str, shared: &Arc<Shared>, client: usize) -> Outcome {
     let data = &shared.data;
     let manager = &data.manager.token;
     match name {
-        "create-order" => {
-            let customer = &data.customers[client % data.customers.len()];
-            let items: Vec<serde_json::Value> = {
-                let mut rng = rand::thread_rng();
-                data.products
-                    .choose_multiple(&mut rng, 3)
-                    .map(|p| json!({ "productId": p, "quantity": 1 }))
-                    .collect()
-            };
-            request(
-                shared,
-                Method::POST,
-                "/api/v1/orders",
-                &customer.token,
-                Some(json!({ "items": items })),
-            )
-            .await
-        }
+        "create-order" => create_order(shared, client).await.map(|_| ()),
         "get-order" => {
             let (id, _) = pick(&data.sample);
             request(

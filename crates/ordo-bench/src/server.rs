@@ -96,6 +96,14 @@ impl Server {
         bail!("the server at {} did not become ready", self.url)
     }
 
+    /// Kills the server process outright (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }

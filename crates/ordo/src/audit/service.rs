@@ -1,8 +1,5 @@
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -44,7 +41,7 @@ pub async fn record<C: ConnectionTrait>(
     ctx: &RequestContext,
     entry: AuditEntry,
 ) -> Result<(), DbErr> {
-    entity::ActiveModel {
+    entity::Entity::insert(entity::ActiveModel {
         id: Set(Uuid::now_v7()),
         actor_id: Set(actor),
         action: Set(entry.action.to_string()),
@@ -55,8 +52,8 @@ pub async fn record<C: ConnectionTrait>(
         ip: Set(ctx.ip.clone()),
         user_agent: Set(ctx.user_agent.clone()),
         created_at: Set(crate::time::now()),
-    }
-    .insert(db)
+    })
+    .exec_without_returning(db)
     .await
     .map(|_| ())
 }

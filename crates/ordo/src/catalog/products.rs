@@ -238,6 +238,23 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<product::Mo
         .ok_or(AppError::NotFound("product"))
 }
 
+/// The products among `ids` that exist, by id, in one query.
+pub async fn find_many<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, product::Model>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(product::Entity::find()
+        .filter(product::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect())
+}
+
 pub async fn create(
     state: &AppState,
     actor: &AuthUser,

@@ -4,7 +4,7 @@
 
 pub mod entity;
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, NotSet, Set};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, NotSet, Set};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEntry};
@@ -21,7 +21,7 @@ pub async fn append<C: ConnectionTrait>(
     payload: &serde_json::Value,
 ) -> Result<Uuid, DbErr> {
     let id = Uuid::now_v7();
-    entity::ActiveModel {
+    entity::Entity::insert(entity::ActiveModel {
         seq: NotSet,
         id: Set(id),
         event_type: Set(event_type.to_string()),
@@ -32,8 +32,8 @@ pub async fn append<C: ConnectionTrait>(
         correlation_id: Set(Some(ctx.request_id.clone())),
         causation_id: Set(None),
         created_at: Set(crate::time::now()),
-    }
-    .insert(db)
+    })
+    .exec_without_returning(db)
     .await?;
     Ok(id)
 }

@@ -5,7 +5,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, JoinType, QuerySelect};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -57,21 +57,24 @@ impl FromRequestParts<AppState> for AuthUser {
         }
         let token = bearer_token(parts).ok_or_else(unauthorized)?;
         let claims = state.access_keys.verify(token).ok_or_else(unauthorized)?;
-        let db = state.db.conn();
-        let session = session::Entity::find_by_id(claims.sid)
-            .one(db)
+        // The session and its user in one query.
+        let session_user = session::Entity::belongs_to(user::Entity)
+            .from(session::Column::UserId)
+            .to(user::Column::Id)
+            .into();
+        let (session, user) = session::Entity::find_by_id(claims.sid)
+            .join(JoinType::InnerJoin, session_user)
+            .select_also(user::Entity)
+            .one(state.db.conn())
             .await?
             .ok_or_else(unauthorized)?;
+        let user = user.ok_or_else(unauthorized)?;
         if session.user_id != claims.sub
             || session.revoked_at.is_some()
             || session.expires_at <= crate::time::now()
         {
             return Err(unauthorized());
         }
-        let user = user::Entity::find_by_id(claims.sub)
-            .one(db)
-            .await?
-            .ok_or_else(unauthorized)?;
         if !user.active || user.deleted_at.is_some() {
             return Err(unauthorized());
         }

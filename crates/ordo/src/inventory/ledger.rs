@@ -82,7 +82,7 @@ async fn apply<C: ConnectionTrait>(
 ) -> AppResult<Option<level::Model>> {
     let on_hand = Expr::col(level::Column::OnHand);
     let reserved = Expr::col(level::Column::Reserved);
-    let updated = level::Entity::update_many()
+    let update = level::Entity::update_many()
         .col_expr(level::Column::OnHand, on_hand.clone().add(on_hand_delta))
         .col_expr(
             level::Column::Reserved,
@@ -91,15 +91,20 @@ async fn apply<C: ConnectionTrait>(
         .col_expr(level::Column::UpdatedAt, Expr::value(crate::time::now()))
         .filter(level::Column::ProductId.eq(product_id))
         .filter(Expr::expr(reserved.clone().add(reserved_delta)).gte(0))
-        .filter(Expr::expr(on_hand.add(on_hand_delta).sub(reserved.add(reserved_delta))).gte(0))
-        .exec(db)
-        .await?
-        .rows_affected;
-    if updated == 0 {
-        return Ok(None);
-    }
-    let after = level_of(db, product_id).await?;
-    movement::ActiveModel {
+        .filter(Expr::expr(on_hand.add(on_hand_delta).sub(reserved.add(reserved_delta))).gte(0));
+    // The level after the change, in the same statement where the backend can say it.
+    let after = if db.support_returning() {
+        match update.exec_with_returning(db).await?.pop() {
+            Some(after) => after,
+            None => return Ok(None),
+        }
+    } else {
+        if update.exec(db).await?.rows_affected == 0 {
+            return Ok(None);
+        }
+        level_of(db, product_id).await?
+    };
+    movement::Entity::insert(movement::ActiveModel {
         id: Set(Uuid::now_v7()),
         product_id: Set(product_id),
         kind: Set(kind.as_str().to_string()),
@@ -110,8 +115,8 @@ async fn apply<C: ConnectionTrait>(
         actor_id: Set(ctx.actor),
         order_id: Set(ctx.order_id),
         created_at: Set(crate::time::now()),
-    }
-    .insert(db)
+    })
+    .exec_without_returning(db)
     .await?;
     Ok(Some(after))
 }

@@ -226,6 +226,8 @@ pub async fn parse_items<C: ConnectionTrait>(
         check.add(FieldError::new(prefix, "at most 500 items per order"));
         return Ok(Vec::new());
     }
+    let wanted: Vec<Uuid> = inputs.iter().filter_map(|i| i.product_id).collect();
+    let catalog = products::find_many(db, &wanted).await?;
     let mut items = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
         let field = |name: &str| {
@@ -247,20 +249,19 @@ pub async fn parse_items<C: ConnectionTrait>(
             .and_then(|p| check.check(fixed::non_negative_money(&field("unitPrice"), p)));
 
         let product = match input.product_id {
-            Some(id) => match products::find(db, id).await {
-                Ok(p) if p.active => Some(p),
-                Ok(_) => {
+            Some(id) => match catalog.get(&id) {
+                Some(p) if p.active => Some(p),
+                Some(_) => {
                     check.add(FieldError::new(
                         field("productId"),
                         "the product is no longer sold",
                     ));
                     continue;
                 }
-                Err(AppError::NotFound(_)) => {
+                None => {
                     check.add(FieldError::new(field("productId"), "no such product"));
                     continue;
                 }
-                Err(other) => return Err(other),
             },
             None => None,
         };

@@ -131,14 +131,20 @@ pub async fn save<C: ConnectionTrait>(db: &C, order_id: Uuid, document: String) 
         .await?
         .rows_affected;
     if updated == 0 {
-        row::Entity::insert(row::ActiveModel {
-            id: sea_orm::NotSet,
-            order_id: sea_orm::Set(order_id),
-            document: sea_orm::Set(document),
-        })
-        .exec_without_returning(db)
-        .await?;
+        insert(db, order_id, document).await?;
     }
+    Ok(())
+}
+
+/// Writes the document of a new order.
+pub async fn insert<C: ConnectionTrait>(db: &C, order_id: Uuid, document: String) -> AppResult<()> {
+    row::Entity::insert(row::ActiveModel {
+        id: sea_orm::NotSet,
+        order_id: sea_orm::Set(order_id),
+        document: sea_orm::Set(document),
+    })
+    .exec_without_returning(db)
+    .await?;
     Ok(())
 }
 

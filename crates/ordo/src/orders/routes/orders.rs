@@ -87,8 +87,10 @@ async fn create_order(
     }
     let txn = state.db.begin_write().await?;
     let Some(claim) = idempotency::claim(&*txn, user.id, &key, &hash).await? else {
-        // A concurrent request with the same key won; answer what it stored.
-        drop(txn);
+        // A concurrent request with the same key won; answer what it stored. Ending this
+        // (empty) transaction with a commit waits until the winner's is durable: on SQLite the
+        // two may share one group commit, and its answer is readable only after it.
+        txn.commit().await?;
         return match idempotency::lookup(&state, user.id, &key, &hash).await? {
             Some(replay) => Ok(created(replay.body, None, true)),
             None => Err(AppError::state_conflict(

@@ -1,6 +1,6 @@
 //! Placing an order.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -23,6 +23,45 @@ fn too_large() -> AppError {
     AppError::field("items", "a line total is too large")
 }
 
+/// The rows of `items` for `order_id` from position `start`, not yet written.
+fn item_rows(order_id: Uuid, items: Vec<NewItem>, start: i32) -> AppResult<Vec<item::Model>> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, new)| {
+            Ok(item::Model {
+                id: Uuid::now_v7(),
+                order_id,
+                position: start + i as i32,
+                product_id: new.product_id,
+                line_total: fixed::line_total(new.quantity, new.unit_price)
+                    .ok_or_else(too_large)?,
+                code: new.code,
+                description: new.description,
+                quantity: new.quantity,
+                unit: new.unit,
+                unit_price: new.unit_price,
+                shipped_quantity: 0,
+                reserved_quantity: 0,
+            })
+        })
+        .collect()
+}
+
+/// Writes item rows in one statement.
+async fn write_items<C: ConnectionTrait>(db: &C, rows: &[item::Model]) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    item::Entity::insert_many(
+        rows.iter()
+            .map(|row| row.clone().into_active_model().reset_all()),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
 /// Inserts `items` for `order_id` from position `start`.
 pub async fn insert_items<C: ConnectionTrait>(
     db: &C,
@@ -30,25 +69,9 @@ pub async fn insert_items<C: ConnectionTrait>(
     items: Vec<NewItem>,
     start: i32,
 ) -> AppResult<Vec<item::Model>> {
-    let mut out = Vec::with_capacity(items.len());
-    for (i, new) in items.into_iter().enumerate() {
-        let row = item::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            order_id: Set(order_id),
-            position: Set(start + i as i32),
-            product_id: Set(new.product_id),
-            code: Set(new.code),
-            description: Set(new.description),
-            line_total: Set(fixed::line_total(new.quantity, new.unit_price).ok_or_else(too_large)?),
-            quantity: Set(new.quantity),
-            unit: Set(new.unit),
-            unit_price: Set(new.unit_price),
-            shipped_quantity: Set(0),
-            reserved_quantity: Set(0),
-        };
-        out.push(row.insert(db).await?);
-    }
-    Ok(out)
+    let rows = item_rows(order_id, items, start)?;
+    write_items(db, &rows).await?;
+    Ok(rows)
 }
 
 /// A rake order names a material and a quantity instead of items: it becomes one item, linked to
@@ -130,6 +153,7 @@ pub async fn create_in<C: ConnectionTrait>(
         None => Some(super::numbering::next_number(db, &state.settings.order_number_prefix).await?),
     };
     // Customers order for themselves; staff and managers may name any active customer.
+    let mut customer = None;
     let customer_id = match (viewer.user.role, input.customer_id) {
         (Role::Customer, Some(id)) if Some(id) != viewer.customer_id => {
             check.add(FieldError::new(
@@ -140,7 +164,10 @@ pub async fn create_in<C: ConnectionTrait>(
         }
         (Role::Customer, _) => viewer.customer_id,
         (_, Some(id)) => match customers::find(db, id).await {
-            Ok(c) if c.active => Some(id),
+            Ok(c) if c.active => {
+                customer = Some(c);
+                Some(id)
+            }
             Ok(_) => {
                 check.add(FieldError::new("customerId", "the customer is deactivated"));
                 None
@@ -192,10 +219,15 @@ pub async fn create_in<C: ConnectionTrait>(
         updated_at: Set(now),
     };
     input::apply_fields(db, input, &mut row, &mut check).await?;
-    if let (Some(id), None) = (customer_id, &input.shipping_address) {
-        if let Ok(customer) = customers::find(db, id).await {
-            row.shipping_address = Set(customer.shipping_address);
-        }
+    if let (Some(id), None) = (customer_id, &customer) {
+        customer = match customers::find(db, id).await {
+            Ok(c) => Some(c),
+            Err(AppError::NotFound(_)) => None,
+            Err(other) => return Err(other),
+        };
+    }
+    if let (Some(customer), None) = (&customer, &input.shipping_address) {
+        row.shipping_address = Set(customer.shipping_address.clone());
     }
     let mut new_items = match &input.items {
         Some(items) => {
@@ -233,22 +265,23 @@ pub async fn create_in<C: ConnectionTrait>(
         }
     }
     check.finish()?;
+    // Everything the order's row holds is known before it is written: the total, and whether
+    // the workflow reserves the items' stock on creation (a shortage fails the whole order).
+    let mut items = item_rows(id, new_items, 1)?;
+    let reserve = workflow.on_create.contains(&Effect::ReserveStock);
+    row.total = Set(effects::total(&items));
+    row.stock_reserved = Set(reserve);
     let created = row.insert(db).await?;
-    let mut items = insert_items(db, id, new_items, 1).await?;
-    let total = effects::total(&items);
-    let mut stock_reserved = false;
-    for effect in &workflow.on_create {
-        if *effect == Effect::ReserveStock {
-            items = effects::resync_reservations(db, &created, items, true, Some(viewer.user.id))
-                .await?;
-            stock_reserved = true;
-        }
+    if reserve {
+        effects::reserve_new(db, &created, &mut items, Some(viewer.user.id)).await?;
     }
-    let mut row: order::ActiveModel = created.into();
-    row.total = Set(total);
-    row.stock_reserved = Set(stock_reserved);
-    let created = row.update(db).await?;
-    crate::orders::search::refresh(db, &created).await?;
+    write_items(db, &items).await?;
+    let document = crate::orders::search::document(
+        &created,
+        customer.as_ref().map(|c| c.name.as_str()),
+        items.iter().map(|i| i.code.as_str()),
+    );
+    crate::orders::search::insert(db, id, document).await?;
     crate::orders::stats::record(db, None, Some(&created)).await?;
     super::write_history(db, id, None, &created.status, Some(viewer.user.id), None).await?;
     let entry = AuditEntry::new("order.created", "order", id).with_details(json!({

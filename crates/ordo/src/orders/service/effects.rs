@@ -60,6 +60,28 @@ pub async fn resync_reservations<C: ConnectionTrait>(
     Ok(slots.into_iter().flatten().collect())
 }
 
+/// Reserves the open quantity of each item of a new order, before the items are written.
+pub async fn reserve_new<C: ConnectionTrait>(
+    db: &C,
+    order: &order::Model,
+    items: &mut [item::Model],
+    actor: Option<Uuid>,
+) -> AppResult<()> {
+    let ctx = MovementContext {
+        actor,
+        order_id: Some(order.id),
+        reason: Some(order.number.as_str()),
+    };
+    for i in lock_order(items) {
+        let item = &mut items[i];
+        if let Some(product_id) = item.product_id {
+            ledger::reserve(db, product_id, &item.code, item.quantity, &ctx).await?;
+            item.reserved_quantity = item.quantity;
+        }
+    }
+    Ok(())
+}
+
 /// Ships up to `limit` (all open quantities when None), reserved stock first, then available
 /// stock. Answers the items afterwards (in their original order) and the total shipped now.
 pub async fn ship_open<C: ConnectionTrait>(

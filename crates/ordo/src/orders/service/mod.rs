@@ -11,7 +11,7 @@ pub mod shipments;
 pub mod transition;
 pub mod update;
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use super::entity::history;
@@ -26,7 +26,7 @@ pub async fn write_history<C: ConnectionTrait>(
     actor: Option<Uuid>,
     note: Option<String>,
 ) -> AppResult<()> {
-    history::ActiveModel {
+    history::Entity::insert(history::ActiveModel {
         id: Set(Uuid::now_v7()),
         order_id: Set(order_id),
         from_status: Set(from.map(str::to_string)),
@@ -34,8 +34,8 @@ pub async fn write_history<C: ConnectionTrait>(
         actor_id: Set(actor),
         note: Set(note),
         created_at: Set(crate::time::now()),
-    }
-    .insert(db)
+    })
+    .exec_without_returning(db)
     .await?;
     Ok(())
 }

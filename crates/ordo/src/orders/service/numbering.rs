@@ -3,19 +3,22 @@
 
 use chrono::{Datelike, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use crate::error::{AppError, AppResult};
 use crate::orders::entity::order;
 use crate::orders::entity::sequence::{self, Column};
 
-/// The name of this year's series for `prefix`, its counter row created if missing.
-async fn series<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<String> {
-    let name = format!("{prefix}{}", Utc::now().year());
-    // Make sure the counter exists without a failing statement (which would abort the
-    // transaction on PostgreSQL): a concurrent creator's row is as good as ours.
+/// This year's series for `prefix`.
+fn series_name(prefix: &str) -> String {
+    format!("{prefix}{}", Utc::now().year())
+}
+
+/// Creates the counter row of series `name` if it is missing, without a failing statement (which
+/// would abort the transaction on PostgreSQL): a concurrent creator's row is as good as ours.
+async fn open_series<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<()> {
     sequence::Entity::insert(sequence::ActiveModel {
-        name: Set(name.clone()),
+        name: Set(name.to_string()),
         next_value: Set(1),
     })
     .on_conflict(
@@ -25,27 +28,53 @@ async fn series<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<String> {
     )
     .exec_without_returning(db)
     .await?;
-    Ok(name)
+    Ok(())
+}
+
+/// Advances series `name` by `count` and answers its next value afterwards, or None when the
+/// series has no counter row yet. The UPDATE locks the row until the transaction ends.
+async fn advance<C: ConnectionTrait>(db: &C, name: &str, count: i64) -> AppResult<Option<i64>> {
+    let update = sequence::Entity::update_many()
+        .col_expr(Column::NextValue, Expr::col(Column::NextValue).add(count))
+        .filter(Column::Name.eq(name));
+    if db.support_returning() {
+        return Ok(update
+            .exec_with_returning(db)
+            .await?
+            .pop()
+            .map(|row| row.next_value));
+    }
+    if update.exec(db).await?.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(sequence::Entity::find_by_id(name)
+        .one(db)
+        .await?
+        .map(|row| row.next_value))
+}
+
+/// Advances the series, opening it first in the first order of a year.
+async fn take<C: ConnectionTrait>(db: &C, name: &str, count: i64) -> AppResult<i64> {
+    if let Some(next) = advance(db, name, count).await? {
+        return Ok(next);
+    }
+    open_series(db, name).await?;
+    advance(db, name, count)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order number counter {name} vanished")))
 }
 
 pub async fn next_number<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<String> {
-    let name = series(db, prefix).await?;
+    let name = series_name(prefix);
     // A manager may have keyed in a number of this series by hand: skip the taken ones.
     for _ in 0..1000 {
-        sequence::Entity::update_many()
-            .col_expr(Column::NextValue, Expr::col(Column::NextValue).add(1))
-            .filter(Column::Name.eq(name.clone()))
-            .exec(db)
-            .await?;
-        let row = sequence::Entity::find_by_id(name.clone())
-            .one(db)
-            .await?
-            .ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("order number counter {name} vanished"))
-            })?;
-        let number = format!("{name}-{:06}", row.next_value - 1);
+        let next = take(db, &name, 1).await?;
+        let number = format!("{name}-{:06}", next - 1);
         let taken = order::Entity::find()
+            .select_only()
+            .column(order::Column::Id)
             .filter(order::Column::Number.eq(number.clone()))
+            .into_tuple::<uuid::Uuid>()
             .one(db)
             .await?
             .is_some();
@@ -65,17 +94,8 @@ pub async fn reserve<C: ConnectionTrait>(
     prefix: &str,
     count: i64,
 ) -> AppResult<Vec<String>> {
-    let name = series(db, prefix).await?;
-    sequence::Entity::update_many()
-        .col_expr(Column::NextValue, Expr::col(Column::NextValue).add(count))
-        .filter(Column::Name.eq(name.clone()))
-        .exec(db)
-        .await?;
-    let next = sequence::Entity::find_by_id(name.clone())
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order number counter {name} vanished")))?
-        .next_value;
+    let name = series_name(prefix);
+    let next = take(db, &name, count).await?;
     Ok((next - count..next)
         .map(|n| format!("{name}-{n:06}"))
         .collect())

@@ -1,14 +1,17 @@
 //! Database connection for SQLite, PostgreSQL or MySQL/MariaDB, chosen from the URL at run time.
 //!
 //! SQLite runs in WAL mode with `synchronous=FULL` (an acknowledged commit survives a power loss)
-//! and foreign keys on. It allows one writer at a time, so write transactions on SQLite take an
-//! in-process lock first and then SQLite's own write lock before reading anything: a transaction
-//! that read a snapshot and then found another writer ahead of it would otherwise fail with
-//! SQLITE_BUSY instead of waiting its turn (the in-process lock keeps waiters off the busy loop).
+//! and foreign keys on. It allows one writer at a time, so write transactions on SQLite go through
+//! [`group::GroupCommit`]: writers take turns in one shared transaction, which is committed with
+//! one sync for all of them. PostgreSQL and MySQL group concurrent commits themselves.
+
+mod group;
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+
+use group::{GroupCommit, Member};
 
 use anyhow::Context as _;
 use sea_orm::sqlx::sqlite::{
@@ -18,18 +21,22 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, DbErr, SqlxSqliteConnector, TransactionTrait,
 };
-use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// Page cache of the SQLite writer connection, in KiB (negative: a size, not a page count).
+const WRITER_CACHE: &str = "-16384";
 
 #[derive(Clone)]
 pub struct Db {
     conn: DatabaseConnection,
-    write_lock: Option<Arc<Mutex<()>>>,
+    group: Option<Arc<GroupCommit>>,
 }
 
-/// A write transaction; on SQLite it also holds the single-writer lock until it ends.
+/// A write transaction. On SQLite it is a savepoint in the group's transaction and holds the
+/// writers' turn until it ends; `commit` returns once the group is on disk.
 pub struct WriteTxn {
+    // Dropped first: an abandoned savepoint is rolled back before the next writer's turn.
     txn: DatabaseTransaction,
-    _guard: Option<OwnedMutexGuard<()>>,
+    member: Option<Member>,
 }
 
 impl std::ops::Deref for WriteTxn {
@@ -41,7 +48,10 @@ impl std::ops::Deref for WriteTxn {
 
 impl WriteTxn {
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+        match self.member {
+            Some(member) => member.commit(self.txn).await,
+            None => self.txn.commit().await,
+        }
     }
 }
 
@@ -54,6 +64,9 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
+                // Savepoints and statements inside a transaction keep undo copies of the pages
+                // they change; in memory, not in temporary files.
+                .pragma("temp_store", "memory")
                 .busy_timeout(Duration::from_secs(30));
             if let Some(parent) = options
                 .get_filename()
@@ -64,15 +77,27 @@ impl Db {
                     format!("cannot create database folder {}", parent.display())
                 })?;
             }
+            // Writes go through one connection of their own. SQLite drops a connection's page
+            // cache whenever another connection has written, so a single writer keeps its cache
+            // (the indexes it updates) warm from one group to the next.
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options.clone().pragma("cache_size", WRITER_CACHE))
+                .await
+                .context("cannot open the SQLite database")?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(2))
                 .connect_with(options)
                 .await
                 .context("cannot open the SQLite database")?;
             let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+            let writer = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
             Ok(Db {
                 conn,
-                write_lock: Some(Arc::new(Mutex::new(()))),
+                group: Some(Arc::new(GroupCommit::start(writer))),
             })
         } else {
             let mut options = ConnectOptions::new(url.to_string());
@@ -85,10 +110,7 @@ impl Db {
             let conn = Database::connect(options)
                 .await
                 .context("cannot connect to the database")?;
-            Ok(Db {
-                conn,
-                write_lock: None,
-            })
+            Ok(Db { conn, group: None })
         }
     }
 
@@ -101,19 +123,19 @@ impl Db {
     }
 
     pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
-        let guard = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
-        let txn = self.conn.begin().await?;
-        if guard.is_some() {
-            // Take SQLite's write lock now, before anything is read: a transaction that read first
-            // and then found another process writing would fail instead of waiting its turn.
-            // (The statement changes nothing; starting a write is what takes the lock.)
-            txn.execute_unprepared("UPDATE server_secrets SET value = value WHERE name = ''")
-                .await?;
+        match &self.group {
+            Some(group) => {
+                let (txn, member) = group.join().await?;
+                Ok(WriteTxn {
+                    txn,
+                    member: Some(member),
+                })
+            }
+            None => Ok(WriteTxn {
+                txn: self.conn.begin().await?,
+                member: None,
+            }),
         }
-        Ok(WriteTxn { txn, _guard: guard })
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {
@@ -139,6 +161,9 @@ impl Db {
     }
 
     pub async fn close(self) {
+        if let Some(group) = &self.group {
+            group.close().await;
+        }
         let _ = self.conn.close().await;
     }
 }
