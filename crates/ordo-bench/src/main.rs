@@ -47,6 +47,9 @@ struct Args {
     /// Orders bulk-loaded before the run (started server only).
     #[arg(long, default_value_t = 100_000)]
     orders: usize,
+    /// Start the server on the data folder as a previous run left it: no wipe, no bulk load.
+    #[arg(long)]
+    keep_data: bool,
     /// Concurrent clients per scenario.
     #[arg(long, default_value_t = 32)]
     clients: usize,
@@ -106,7 +109,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                 database_url: args.database_url.clone(),
                 listen: args.listen.clone(),
             };
-            if args.database_url.is_none() {
+            if args.database_url.is_none() && !args.keep_data {
                 let _ = std::fs::remove_dir_all(&args.data_dir);
             }
             std::fs::create_dir_all(&args.data_dir)?;
@@ -127,13 +130,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                     return Err(err);
                 }
             }
-            let started = Instant::now();
-            started_here.run(&["seed", "--orders", &args.orders.to_string()], None)?;
-            eprintln!(
-                "loaded {} orders in {:.1} s",
-                args.orders,
-                started.elapsed().as_secs_f64()
-            );
+            if !args.keep_data {
+                let started = Instant::now();
+                started_here.run(&["seed", "--orders", &args.orders.to_string()], None)?;
+                eprintln!(
+                    "loaded {} orders in {:.1} s",
+                    args.orders,
+                    started.elapsed().as_secs_f64()
+                );
+            }
             let server = started_here.start().await?;
             launch = Some(started_here);
             server

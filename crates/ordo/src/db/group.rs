@@ -125,3 +125,63 @@ async fn commit_open(slot: &mut Slot) {
         let _ = member.send(outcome.clone());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    use crate::db::Db;
+
+    async fn count(db: &Db, sql: &str) -> i64 {
+        let row = db
+            .conn()
+            .query_one(Statement::from_string(db.backend(), sql))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index(0).unwrap()
+    }
+
+    /// Concurrent writers share commits; each sees its write durable (readable from another
+    /// connection) once `commit` returns, and a writer that gives up leaves nothing behind.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_commit_together_and_alone_roll_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/group.db", dir.path().display());
+        let db = Db::connect(&url, 4).await.unwrap();
+        db.conn()
+            .execute_unprepared(
+                "CREATE TABLE server_secrets (name TEXT PRIMARY KEY, value TEXT);
+                 CREATE TABLE marks (n INTEGER PRIMARY KEY)",
+            )
+            .await
+            .unwrap();
+        let writers = (0..64).map(|n| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let txn = db.begin_write().await.unwrap();
+                txn.execute_unprepared(&format!("INSERT INTO marks VALUES ({n})"))
+                    .await
+                    .unwrap();
+                if n % 8 == 0 {
+                    return; // dropped: rolled back
+                }
+                txn.commit().await.unwrap();
+                let seen = count(&db, &format!("SELECT COUNT(*) FROM marks WHERE n = {n}")).await;
+                assert_eq!(
+                    seen, 1,
+                    "writer {n} committed but another connection cannot see it"
+                );
+            })
+        });
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM marks").await, 56);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM marks WHERE n % 8 = 0").await,
+            0
+        );
+        db.close().await;
+    }
+}

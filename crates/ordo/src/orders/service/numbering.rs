@@ -55,6 +55,11 @@ async fn advance<C: ConnectionTrait>(db: &C, name: &str, count: i64) -> AppResul
 
 /// Advances the series, opening it first in the first order of a year.
 async fn take<C: ConnectionTrait>(db: &C, name: &str, count: i64) -> AppResult<i64> {
+    if !db.support_returning() {
+        // MySQL: an UPDATE that finds no row locks the gap where it would be, and two creators
+        // holding that gap and both inserting there deadlock. Make sure the row exists first.
+        open_series(db, name).await?;
+    }
     if let Some(next) = advance(db, name, count).await? {
         return Ok(next);
     }
