@@ -87,21 +87,12 @@ pub async fn run(
          (ready again in {ready_ms:.0} ms)",
         ids.len()
     );
-    let ms = |us: u64| us as f64 / 1000.0;
-    Ok(Outcome {
-        scenario: "crash (kill -9, restart, check)".into(),
+    Ok(Outcome::from_histogram(
+        "crash (kill -9, restart, check)".into(),
         clients,
-        seconds: elapsed,
-        requests: ids.len() as u64,
-        per_second: ids.len() as f64 / elapsed,
-        p50_ms: ms(histogram.value_at_quantile(0.50)),
-        p90_ms: ms(histogram.value_at_quantile(0.90)),
-        p99_ms: ms(histogram.value_at_quantile(0.99)),
-        max_ms: ms(histogram.max()),
-        errors: errors + missing,
-        server_cpu_percent: None,
-        server_peak_rss_mb: None,
-        rows_per_second: None,
+        elapsed,
+        &histogram,
+        errors + missing,
         first_errors,
-    })
+    ))
 }

@@ -280,22 +280,17 @@ async fn scenario(
     }
     let elapsed = started.elapsed().as_secs_f64();
     let (cpu, rss) = sampler.finish();
-    let ms = |us: u64| us as f64 / 1000.0;
     Outcome {
-        scenario: name.to_string(),
-        clients,
-        seconds: elapsed,
-        requests: histogram.len(),
-        per_second: histogram.len() as f64 / elapsed,
-        p50_ms: ms(histogram.value_at_quantile(0.50)),
-        p90_ms: ms(histogram.value_at_quantile(0.90)),
-        p99_ms: ms(histogram.value_at_quantile(0.99)),
-        max_ms: ms(histogram.max()),
-        errors,
         server_cpu_percent: cpu,
         server_peak_rss_mb: rss,
-        rows_per_second: None,
-        first_errors,
+        ..Outcome::from_histogram(
+            name.to_string(),
+            clients,
+            elapsed,
+            &histogram,
+            errors,
+            first_errors,
+        )
     }
 }
 

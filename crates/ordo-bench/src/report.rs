@@ -25,6 +25,36 @@ pub struct Result {
     pub first_errors: Vec<String>,
 }
 
+impl Result {
+    /// A scenario's result from its latency histogram (microseconds) and its duration.
+    pub fn from_histogram(
+        scenario: String,
+        clients: usize,
+        seconds: f64,
+        histogram: &hdrhistogram::Histogram<u64>,
+        errors: u64,
+        first_errors: Vec<String>,
+    ) -> Result {
+        let ms = |us: u64| us as f64 / 1000.0;
+        Result {
+            scenario,
+            clients,
+            seconds,
+            requests: histogram.len(),
+            per_second: histogram.len() as f64 / seconds,
+            p50_ms: ms(histogram.value_at_quantile(0.50)),
+            p90_ms: ms(histogram.value_at_quantile(0.90)),
+            p99_ms: ms(histogram.value_at_quantile(0.99)),
+            max_ms: ms(histogram.max()),
+            errors,
+            server_cpu_percent: None,
+            server_peak_rss_mb: None,
+            rows_per_second: None,
+            first_errors,
+        }
+    }
+}
+
 pub fn print_table(results: &[Result]) {
     println!(
         "{:<20} {:>7} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9}",

@@ -49,6 +49,19 @@ async fn request(
     token: &str,
     body: Option<serde_json::Value>,
 ) -> Outcome {
+    response_body(shared, method, path, token, body)
+        .await
+        .map(|_| ())
+}
+
+/// The body of a successful response; `Err` carries what the server said otherwise.
+async fn response_body(
+    shared: &Shared,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> Result<bytes::Bytes, String> {
     let mut req = shared
         .api
         .client
@@ -61,7 +74,7 @@ async fn request(
     let status = res.status();
     let bytes = res.bytes().await.map_err(|e| e.to_string())?;
     if status.is_success() {
-        Ok(())
+        Ok(bytes)
     } else {
         Err(format!(
             "{path}: {status} {}",
@@ -81,23 +94,14 @@ pub async fn create_order(shared: &Shared, client: usize) -> Result<String, Stri
             .map(|p| json!({ "productId": p, "quantity": 1 }))
             .collect()
     };
-    let res = shared
-        .api
-        .client
-        .post(format!("{}/api/v1/orders", shared.api.base))
-        .bearer_auth(&customer.token)
-        .json(&json!({ "items": items }))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = res.status();
-    let bytes = res.bytes().await.map_err(|e| e.to_string())?;
-    if status != reqwest::StatusCode::CREATED {
-        return Err(format!(
-            "/api/v1/orders: {status} {}",
-            String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
-        ));
-    }
+    let bytes = response_body(
+        shared,
+        Method::POST,
+        "/api/v1/orders",
+        &customer.token,
+        Some(json!({ "items": items })),
+    )
+    .await?;
     let body: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
     body["id"]
         .as_str()

@@ -206,6 +206,27 @@ pub async fn analyze(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs `update` (of the row whose primary key is `key`) and answers the row as it is afterwards,
+/// or None when nothing matched: in the same statement where the backend has `RETURNING`, else by
+/// reading the row back (MySQL; the update has locked it until the transaction ends).
+pub async fn update_one<E, C>(
+    db: &C,
+    update: sea_orm::UpdateMany<E>,
+    key: impl Into<<E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType>,
+) -> Result<Option<E::Model>, DbErr>
+where
+    E: sea_orm::EntityTrait,
+    C: ConnectionTrait,
+{
+    if db.support_returning() {
+        return Ok(update.exec_with_returning(db).await?.pop());
+    }
+    if update.exec(db).await?.rows_affected == 0 {
+        return Ok(None);
+    }
+    E::find_by_id(key).one(db).await
+}
+
 /// Names the backend for logs and health output.
 pub fn backend_name(backend: DatabaseBackend) -> &'static str {
     match backend {

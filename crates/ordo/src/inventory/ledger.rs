@@ -92,17 +92,8 @@ async fn apply<C: ConnectionTrait>(
         .filter(level::Column::ProductId.eq(product_id))
         .filter(Expr::expr(reserved.clone().add(reserved_delta)).gte(0))
         .filter(Expr::expr(on_hand.add(on_hand_delta).sub(reserved.add(reserved_delta))).gte(0));
-    // The level after the change, in the same statement where the backend can say it.
-    let after = if db.support_returning() {
-        match update.exec_with_returning(db).await?.pop() {
-            Some(after) => after,
-            None => return Ok(None),
-        }
-    } else {
-        if update.exec(db).await?.rows_affected == 0 {
-            return Ok(None);
-        }
-        level_of(db, product_id).await?
+    let Some(after) = crate::db::update_one(db, update, product_id).await? else {
+        return Ok(None);
     };
     movement::Entity::insert(movement::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -10,6 +10,15 @@ use crate::error::AppResult;
 use crate::inventory::ledger::{self, MovementContext};
 use crate::orders::entity::{item, order};
 
+/// Stock movements caused by `order` name it and its number.
+fn movement_context(order: &order::Model, actor: Option<Uuid>) -> MovementContext<'_> {
+    MovementContext {
+        actor,
+        order_id: Some(order.id),
+        reason: Some(order.number.as_str()),
+    }
+}
+
 /// The items' positions in the order their stock rows are to be locked.
 fn lock_order(items: &[item::Model]) -> Vec<usize> {
     let mut positions: Vec<usize> = (0..items.len()).collect();
@@ -26,11 +35,7 @@ pub async fn resync_reservations<C: ConnectionTrait>(
     reserve: bool,
     actor: Option<Uuid>,
 ) -> AppResult<Vec<item::Model>> {
-    let ctx = MovementContext {
-        actor,
-        order_id: Some(order.id),
-        reason: Some(order.number.as_str()),
-    };
+    let ctx = movement_context(order, actor);
     let sequence = lock_order(&items);
     let mut slots: Vec<Option<item::Model>> = items.into_iter().map(Some).collect();
     for i in sequence {
@@ -67,11 +72,7 @@ pub async fn reserve_new<C: ConnectionTrait>(
     items: &mut [item::Model],
     actor: Option<Uuid>,
 ) -> AppResult<()> {
-    let ctx = MovementContext {
-        actor,
-        order_id: Some(order.id),
-        reason: Some(order.number.as_str()),
-    };
+    let ctx = movement_context(order, actor);
     for i in lock_order(items) {
         let item = &mut items[i];
         if let Some(product_id) = item.product_id {
@@ -91,11 +92,7 @@ pub async fn ship_open<C: ConnectionTrait>(
     mut limit: Option<i64>,
     actor: Option<Uuid>,
 ) -> AppResult<(Vec<item::Model>, i64)> {
-    let ctx = MovementContext {
-        actor,
-        order_id: Some(order.id),
-        reason: Some(order.number.as_str()),
-    };
+    let ctx = movement_context(order, actor);
     let sequence = lock_order(&items);
     let mut slots: Vec<Option<item::Model>> = items.into_iter().map(Some).collect();
     let mut shipped_now = 0;

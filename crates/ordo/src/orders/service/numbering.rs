@@ -37,18 +37,7 @@ async fn advance<C: ConnectionTrait>(db: &C, name: &str, count: i64) -> AppResul
     let update = sequence::Entity::update_many()
         .col_expr(Column::NextValue, Expr::col(Column::NextValue).add(count))
         .filter(Column::Name.eq(name));
-    if db.support_returning() {
-        return Ok(update
-            .exec_with_returning(db)
-            .await?
-            .pop()
-            .map(|row| row.next_value));
-    }
-    if update.exec(db).await?.rows_affected == 0 {
-        return Ok(None);
-    }
-    Ok(sequence::Entity::find_by_id(name)
-        .one(db)
+    Ok(crate::db::update_one(db, update, name)
         .await?
         .map(|row| row.next_value))
 }
