@@ -185,7 +185,14 @@ async fn breakdown<C: ConnectionTrait>(
     } else {
         first_whole
     };
-    let end_whole = to.date().and_time(NaiveTime::MIN);
+    // A period that runs to now holds every order of its last day so far: that day's counts
+    // are whole (no order is created in the future).
+    let last_day = to.date().and_time(NaiveTime::MIN);
+    let end_whole = if range.to_now {
+        last_day + Duration::days(1)
+    } else {
+        last_day
+    };
     if !viewer.sees_everything() || first_whole >= end_whole {
         return breakdown_of_rows(db, viewer, from, to).await;
     }

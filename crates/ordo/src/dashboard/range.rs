@@ -30,6 +30,8 @@ pub struct Range {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub tz: Tz,
+    /// The period runs to the moment it was asked for (no `to` was given).
+    pub to_now: bool,
 }
 
 /// A run of local days whose rows can be grouped by day with one fixed offset.
@@ -75,7 +77,12 @@ impl RangeQuery {
                 format!("the period may span at most {MAX_DAYS} days"),
             ));
         }
-        Ok(Range { from, to, tz })
+        Ok(Range {
+            from,
+            to,
+            tz,
+            to_now: self.to.is_none(),
+        })
     }
 }
 
