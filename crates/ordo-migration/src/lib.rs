@@ -13,6 +13,7 @@ mod m0004_orders;
 mod m0005_search;
 mod m0006_reporting;
 mod m0007_order_stats;
+mod m0008_order_due_stats;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_search::Migration),
             Box::new(m0006_reporting::Migration),
             Box::new(m0007_order_stats::Migration),
+            Box::new(m0008_order_due_stats::Migration),
         ]
     }
 }

@@ -120,15 +120,9 @@ pub async fn overview(state: &AppState, viewer: &Viewer, range: &Range) -> AppRe
     let since = |days: u64| -> NaiveDateTime {
         local_midnight(range.tz, today - Days::new(days)).naive_utc()
     };
-    let created_since = |at: NaiveDateTime| {
-        viewer
-            .scope(order::Entity::find())
-            .filter(order::Column::CreatedAt.gte(at))
-            .count(db)
-    };
-    out.orders_today = created_since(since(0)).await?;
-    out.orders_last_7_days = created_since(since(6)).await?;
-    out.orders_last_30_days = created_since(since(29)).await?;
+    out.orders_today = created_since(db, viewer, since(0)).await?;
+    out.orders_last_7_days = created_since(db, viewer, since(6)).await?;
+    out.orders_last_30_days = created_since(db, viewer, since(29)).await?;
     out.overdue = overdue(state, viewer, crate::time::now()).await?;
     out.recent_activity = recent_activity(state, viewer).await?;
     Ok(out)
@@ -179,12 +173,7 @@ async fn breakdown<C: ConnectionTrait>(
     range: &Range,
 ) -> AppResult<Vec<Breakdown>> {
     let (from, to) = (range.from_stored(), range.to_stored());
-    let first_whole = from.date().and_time(NaiveTime::MIN);
-    let first_whole = if first_whole < from {
-        first_whole + Duration::days(1)
-    } else {
-        first_whole
-    };
+    let first_whole = next_midnight(from);
     // A period that runs to now holds every order of its last day so far: that day's counts
     // are whole (no order is created in the future).
     let last_day = to.date().and_time(NaiveTime::MIN);
@@ -208,8 +197,8 @@ async fn breakdown<C: ConnectionTrait>(
             sql::int_sum(backend, "processing_seconds"),
             "processing_seconds",
         )
-        .filter(stats::row::Column::Day.gte(first_whole.format("%Y-%m-%d").to_string()))
-        .filter(stats::row::Column::Day.lt(end_whole.format("%Y-%m-%d").to_string()))
+        .filter(stats::row::Column::Day.gte(day_key(first_whole)))
+        .filter(stats::row::Column::Day.lt(day_key(end_whole)))
         .group_by(stats::row::Column::Workflow)
         .group_by(stats::row::Column::Status)
         .group_by(stats::row::Column::Priority)
@@ -225,40 +214,159 @@ async fn breakdown<C: ConnectionTrait>(
     Ok(rows)
 }
 
-/// Open orders (in a state that is not final) past their valid-until or estimated completion.
+/// The first UTC midnight at or after `at`: where whole days of the daily counts begin.
+fn next_midnight(at: NaiveDateTime) -> NaiveDateTime {
+    let midnight = at.date().and_time(NaiveTime::MIN);
+    if midnight < at {
+        midnight + Duration::days(1)
+    } else {
+        midnight
+    }
+}
+
+fn day_key(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// Orders the viewer sees created since `at`. For managers and admins the whole UTC days come
+/// from the daily counts (no order is created in the future, so they run to now) and only the
+/// hours before the first midnight from the rows.
+async fn created_since<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    at: NaiveDateTime,
+) -> AppResult<u64> {
+    let scoped = viewer.scope(order::Entity::find());
+    if !viewer.sees_everything() {
+        return Ok(scoped
+            .filter(order::Column::CreatedAt.gte(at))
+            .count(db)
+            .await?);
+    }
+    let whole_from = next_midnight(at);
+    let whole: i64 = stats::row::Entity::find()
+        .select_only()
+        .column_as(sql::int_sum(db.get_database_backend(), "orders"), "orders")
+        .filter(stats::row::Column::Day.gte(day_key(whole_from)))
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or(0);
+    let partial = if at < whole_from {
+        scoped
+            .filter(order::Column::CreatedAt.gte(at))
+            .filter(order::Column::CreatedAt.lt(whole_from))
+            .count(db)
+            .await?
+    } else {
+        0
+    };
+    Ok(u64::try_from(whole).unwrap_or(0) + partial)
+}
+
+/// Each workflow's states that are not final, as (workflow, statuses).
+async fn open_states<C: ConnectionTrait>(db: &C) -> AppResult<Vec<(String, Vec<String>)>> {
+    Ok(workflows::list(db)
+        .await?
+        .into_iter()
+        .map(|workflow| {
+            let open = workflow
+                .states
+                .iter()
+                .filter(|s| !s.terminal)
+                .map(|s| s.name.clone())
+                .collect();
+            (workflow.name, open)
+        })
+        .collect())
+}
+
+/// `(workflow, status)` is one of the open states, on whichever table has those columns.
+fn is_open<W, S>(open: &[(String, Vec<String>)], workflow: W, status: S) -> Condition
+where
+    W: ColumnTrait,
+    S: ColumnTrait,
+{
+    open.iter().fold(Condition::any(), |any, (name, statuses)| {
+        any.add(
+            workflow
+                .eq(name.clone())
+                .and(status.is_in(statuses.clone())),
+        )
+    })
+}
+
+/// Open orders (in a state that is not final) past their valid-until or estimated completion,
+/// that is, due (the earlier of the two) before `now`. For managers and admins the days before
+/// today come from the due-day counts and only today's from the rows.
 async fn overdue(state: &AppState, viewer: &Viewer, now: NaiveDateTime) -> AppResult<u64> {
     let db = state.db.conn();
-    let mut open = Condition::any();
-    for workflow in workflows::list(db).await? {
-        let statuses: Vec<String> = workflow
-            .states
-            .iter()
-            .filter(|s| !s.terminal)
-            .map(|s| s.name.clone())
-            .collect();
-        open = open.add(
-            order::Column::Workflow
-                .eq(workflow.name)
-                .and(order::Column::Status.is_in(statuses)),
-        );
+    let open = open_states(db).await?;
+    let scoped = viewer.scope(order::Entity::find()).filter(is_open(
+        &open,
+        order::Column::Workflow,
+        order::Column::Status,
+    ));
+    if !viewer.sees_everything() {
+        return due_between(scoped, None, now).count_in(db).await;
     }
-    // Two counts, each along its own index; the second skips orders the first counted.
-    let scoped = viewer.scope(order::Entity::find()).filter(open);
-    let past_valid = scoped
-        .clone()
-        .filter(order::Column::ValidUntil.lt(now))
-        .count(db)
-        .await?;
-    let past_estimate = scoped
-        .filter(order::Column::EstimatedCompletion.lt(now))
-        .filter(
+    let today = now.date().and_time(NaiveTime::MIN);
+    let before_today: i64 = stats::due_row::Entity::find()
+        .select_only()
+        .column_as(sql::int_sum(db.get_database_backend(), "orders"), "orders")
+        .filter(stats::due_row::Column::Day.lt(day_key(today)))
+        .filter(is_open(
+            &open,
+            stats::due_row::Column::Workflow,
+            stats::due_row::Column::Status,
+        ))
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or(0);
+    let today_so_far = due_between(scoped, Some(today), now).count_in(db).await?;
+    Ok(u64::try_from(before_today).unwrap_or(0) + today_so_far)
+}
+
+/// Orders of `scoped` due in `[from, to)` (from the beginning when `from` is `None`), as two
+/// disjoint counts, each along its own deadline index.
+struct DueBetween {
+    past_valid: sea_orm::Select<order::Entity>,
+    past_estimate: sea_orm::Select<order::Entity>,
+}
+
+impl DueBetween {
+    async fn count_in<C: ConnectionTrait>(self, db: &C) -> AppResult<u64> {
+        Ok(self.past_valid.count(db).await? + self.past_estimate.count(db).await?)
+    }
+}
+
+fn due_between(
+    scoped: sea_orm::Select<order::Entity>,
+    from: Option<NaiveDateTime>,
+    to: NaiveDateTime,
+) -> DueBetween {
+    use order::Column::{EstimatedCompletion, ValidUntil};
+    // Valid-until is the earlier deadline and falls in the range ...
+    let mut past_valid = scoped.clone().filter(ValidUntil.lt(to));
+    // ... or it does not (missing, or not yet reached), and the estimate is and does.
+    let mut past_estimate = scoped.filter(EstimatedCompletion.lt(to)).filter(
+        Condition::any()
+            .add(ValidUntil.is_null())
+            .add(ValidUntil.gte(to)),
+    );
+    if let Some(from) = from {
+        past_valid = past_valid.filter(ValidUntil.gte(from)).filter(
             Condition::any()
-                .add(order::Column::ValidUntil.is_null())
-                .add(order::Column::ValidUntil.gte(now)),
-        )
-        .count(db)
-        .await?;
-    Ok(past_valid + past_estimate)
+                .add(EstimatedCompletion.is_null())
+                .add(EstimatedCompletion.gte(from)),
+        );
+        past_estimate = past_estimate.filter(EstimatedCompletion.gte(from));
+    }
+    DueBetween {
+        past_valid,
+        past_estimate,
+    }
 }
 
 /// The latest status changes of orders the viewer may see.

@@ -88,6 +88,12 @@ pub fn admit(state: &crate::state::AppState) -> AppResult<OwnedSemaphorePermit> 
         })
 }
 
+/// Pages read ahead of the encoder: the next page is read while the current one is encoded.
+const PAGES_AHEAD: usize = 2;
+
+/// A page of rows, each a list of cells in column order.
+pub type Rows = Vec<Vec<Cell>>;
+
 /// The streamed download of `export` in `format`; `permit` is held until it ends.
 pub fn respond(format: Format, export: Export, permit: OwnedSemaphorePermit) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
@@ -96,23 +102,20 @@ pub fn respond(format: Format, export: Export, permit: OwnedSemaphorePermit) -> 
         name,
         sheet,
         columns,
-        mut next_page,
+        next_page,
     } = export;
+    let mut pages_rx = read_ahead(next_page);
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let mut after: Option<Uuid> = None;
-        let mut done = false;
-        let pages = || -> io::Result<Option<Vec<Vec<Cell>>>> {
-            if done {
-                return Ok(None);
+        let pages = || -> io::Result<Option<Rows>> {
+            match pages_rx.blocking_recv() {
+                None => Ok(None),
+                Some(Ok(rows)) => Ok(Some(rows)),
+                Some(Err(err)) => {
+                    tracing::error!(error = %err, "export stopped: a page could not be read");
+                    Err(io::Error::other("export stopped"))
+                }
             }
-            let rows = runtime.block_on(next_page(after)).map_err(|err| {
-                tracing::error!(error = %err, "export stopped: a page could not be read");
-                io::Error::other("export stopped")
-            })?;
-            done = (rows.len() as u64) < PAGE;
-            after = rows.last().map(|(key, _)| *key);
-            Ok((!rows.is_empty()).then(|| rows.into_iter().map(|(_, cells)| cells).collect()))
         };
         let sink = ChunkSink::new(tx.clone(), runtime.clone(), STALLED_CLIENT);
         let result = match format {
@@ -152,11 +155,42 @@ pub fn respond(format: Format, export: Export, permit: OwnedSemaphorePermit) -> 
         .into_response()
 }
 
+/// Reads pages in key order on the async runtime, [`PAGES_AHEAD`] ahead of whoever receives
+/// them; it stops after the last page, after an error (which is passed on), or as soon as the
+/// receiver is gone.
+fn read_ahead(mut next_page: PageFn) -> tokio::sync::mpsc::Receiver<AppResult<Rows>> {
+    let (pages_tx, pages_rx) = tokio::sync::mpsc::channel(PAGES_AHEAD);
+    tokio::spawn(async move {
+        let mut after: Option<Uuid> = None;
+        loop {
+            let rows = match next_page(after).await {
+                Ok(rows) => rows,
+                Err(err) => {
+                    let _ = pages_tx.send(Err(err)).await;
+                    return;
+                }
+            };
+            let last_page = (rows.len() as u64) < PAGE;
+            after = rows.last().map(|(key, _)| *key);
+            if !rows.is_empty() {
+                let cells = rows.into_iter().map(|(_, cells)| cells).collect();
+                if pages_tx.send(Ok(cells)).await.is_err() {
+                    return;
+                }
+            }
+            if last_page {
+                return;
+            }
+        }
+    });
+    pages_rx
+}
+
 /// CSV with a header row; free text that a spreadsheet would run as a formula is neutralised.
 fn write_csv<W: Write>(
     out: W,
     columns: &[&str],
-    mut pages: impl FnMut() -> io::Result<Option<Vec<Vec<Cell>>>>,
+    mut pages: impl FnMut() -> io::Result<Option<Rows>>,
 ) -> io::Result<W> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(columns)?;
@@ -178,7 +212,7 @@ fn write_csv<W: Write>(
 fn write_ndjson<W: Write>(
     out: W,
     columns: &[&str],
-    mut pages: impl FnMut() -> io::Result<Option<Vec<Vec<Cell>>>>,
+    mut pages: impl FnMut() -> io::Result<Option<Rows>>,
 ) -> io::Result<W> {
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
     while let Some(rows) = pages()? {

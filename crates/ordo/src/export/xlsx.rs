@@ -9,6 +9,7 @@ use flate2::Compression;
 use rawzip::{CompressionMethod, ZipArchiveWriter};
 
 use super::cell::Cell;
+use super::Rows;
 
 /// Rows per sheet, the header included (the format's limit).
 const MAX_ROWS: usize = 1_048_576;
@@ -26,11 +27,11 @@ pub fn write<W: Write>(
     out: W,
     sheet: &str,
     columns: &[&str],
-    mut next_page: impl FnMut() -> io::Result<Option<Vec<Vec<Cell>>>>,
+    mut next_page: impl FnMut() -> io::Result<Option<Rows>>,
 ) -> io::Result<W> {
     let mut archive = ZipArchiveWriter::new(out);
     let mut sheets = 0usize;
-    let mut pending: Option<Vec<Vec<Cell>>> = None;
+    let mut pending: Option<Rows> = None;
     let mut exhausted = false;
     while sheets == 0 || !exhausted {
         sheets += 1;
@@ -92,7 +93,7 @@ pub fn write<W: Write>(
     archive.finish().map_err(zip_err)
 }
 
-fn split(mut page: Vec<Vec<Cell>>, at: usize) -> (Vec<Vec<Cell>>, Vec<Vec<Cell>>) {
+fn split(mut page: Rows, at: usize) -> (Rows, Rows) {
     let later = page.split_off(at);
     (page, later)
 }

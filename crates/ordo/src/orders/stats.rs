@@ -1,11 +1,17 @@
-//! Keeps `order_daily_stats` in step with the orders: every change that creates or deletes an
-//! order, or moves its status, priority or completion, takes the order's old contribution out and
-//! puts the new one in, in the same transaction. Dashboards read it for long periods.
+//! Keeps the summary tables in step with the orders: every change that creates or deletes an
+//! order, or moves its status, priority, completion or deadlines, takes the order's old
+//! contribution out and puts the new one in, in the same transaction. Dashboards read them for
+//! long periods and for the overdue count.
+//!
+//! - `order_daily_stats`: per UTC creation day, workflow, status and priority, how many orders,
+//!   how many completed and their processing seconds.
+//! - `order_due_stats`: per UTC day the order falls due (its earlier deadline), workflow and
+//!   status, how many orders.
 
 use std::collections::BTreeMap;
 
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, Iterable, Set};
 
 use super::entity::order;
 use crate::error::AppResult;
@@ -34,6 +40,52 @@ pub mod row {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod due_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "order_due_stats")]
+    pub struct Model {
+        /// The UTC day the orders fall due on, `YYYY-MM-DD`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub workflow: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub status: String,
+        pub orders: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The due-day row an order with a deadline counts in.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DueKey {
+    pub day: String,
+    pub workflow: String,
+    pub status: String,
+}
+
+/// When an order falls due: the earlier of its valid-until and estimated completion.
+pub fn due_at(order: &order::Model) -> Option<chrono::NaiveDateTime> {
+    match (order.valid_until, order.estimated_completion) {
+        (Some(valid), Some(estimate)) => Some(valid.min(estimate)),
+        (valid, estimate) => valid.or(estimate),
+    }
+}
+
+fn due_contribution(order: &order::Model) -> Option<DueKey> {
+    due_at(order).map(|due| DueKey {
+        day: due.format("%Y-%m-%d").to_string(),
+        workflow: order.workflow.clone(),
+        status: order.status.clone(),
+    })
 }
 
 /// The summary row an order counts in.
@@ -79,10 +131,13 @@ pub fn contribution(order: &order::Model) -> (Key, Counts) {
 }
 
 /// Accumulates changes to apply in one go (the bulk loader adds thousands of orders at once).
-/// Rows are written in key order, so concurrent transactions lock them in the same order and
-/// cannot deadlock on them (PostgreSQL and MySQL lock each row an upsert touches).
+/// Rows are written in key order, table by table, so concurrent transactions lock them in the
+/// same order and cannot deadlock on them (PostgreSQL and MySQL lock each row an upsert touches).
 #[derive(Default)]
-pub struct Delta(BTreeMap<Key, Counts>);
+pub struct Delta {
+    daily: BTreeMap<Key, Counts>,
+    due: BTreeMap<DueKey, i64>,
+}
 
 impl Delta {
     pub fn add(&mut self, order: &order::Model) {
@@ -91,13 +146,16 @@ impl Delta {
 
     fn change(&mut self, order: &order::Model, sign: i64) {
         let (key, counts) = contribution(order);
-        self.0.entry(key).or_default().add(counts, sign);
+        self.daily.entry(key).or_default().add(counts, sign);
+        if let Some(key) = due_contribution(order) {
+            *self.due.entry(key).or_default() += sign;
+        }
     }
 
     pub async fn apply<C: ConnectionTrait>(self, db: &C) -> AppResult<()> {
         let backend = db.get_database_backend();
-        let rows: Vec<row::ActiveModel> = self
-            .0
+        let daily: Vec<row::ActiveModel> = self
+            .daily
             .into_iter()
             .filter(|(_, c)| *c != Counts::default())
             .map(|(k, c)| row::ActiveModel {
@@ -110,9 +168,36 @@ impl Delta {
                 processing_seconds: Set(c.processing_seconds),
             })
             .collect();
-        for chunk in rows.chunks(500) {
+        for chunk in daily.chunks(500) {
             row::Entity::insert_many(chunk.to_vec())
-                .on_conflict(upsert_adding(backend))
+                .on_conflict(upsert_adding::<row::Entity>(
+                    backend,
+                    &[
+                        row::Column::Orders,
+                        row::Column::Completed,
+                        row::Column::ProcessingSeconds,
+                    ],
+                ))
+                .exec_without_returning(db)
+                .await?;
+        }
+        let due: Vec<due_row::ActiveModel> = self
+            .due
+            .into_iter()
+            .filter(|(_, orders)| *orders != 0)
+            .map(|(k, orders)| due_row::ActiveModel {
+                day: Set(k.day),
+                workflow: Set(k.workflow),
+                status: Set(k.status),
+                orders: Set(orders),
+            })
+            .collect();
+        for chunk in due.chunks(500) {
+            due_row::Entity::insert_many(chunk.to_vec())
+                .on_conflict(upsert_adding::<due_row::Entity>(
+                    backend,
+                    &[due_row::Column::Orders],
+                ))
                 .exec_without_returning(db)
                 .await?;
         }
@@ -120,24 +205,19 @@ impl Delta {
     }
 }
 
-/// `ON CONFLICT .. DO UPDATE` that adds the new counts to the stored ones.
-fn upsert_adding(backend: DatabaseBackend) -> OnConflict {
-    let mut on_conflict = OnConflict::columns([
-        row::Column::Day,
-        row::Column::Workflow,
-        row::Column::Status,
-        row::Column::Priority,
-    ]);
-    for (column, name) in [
-        (row::Column::Orders, "orders"),
-        (row::Column::Completed, "completed"),
-        (row::Column::ProcessingSeconds, "processing_seconds"),
-    ] {
+/// `ON CONFLICT (primary key) DO UPDATE` that adds the new `counts` to the stored ones.
+fn upsert_adding<E: EntityTrait>(backend: DatabaseBackend, counts: &[E::Column]) -> OnConflict {
+    use sea_orm::{IdenStatic, PrimaryKeyToColumn};
+    let mut on_conflict = OnConflict::columns(E::PrimaryKey::iter().map(|k| k.into_column()));
+    let entity = E::default();
+    let table = entity.table_name();
+    for column in counts {
+        let name = column.as_str();
         let sum = match backend {
             DatabaseBackend::MySql => format!("`{name}` + VALUES(`{name}`)"),
-            _ => format!("\"order_daily_stats\".\"{name}\" + excluded.\"{name}\""),
+            _ => format!("\"{table}\".\"{name}\" + excluded.\"{name}\""),
         };
-        on_conflict.value(column, Expr::cust(sum));
+        on_conflict.value(*column, Expr::cust(sum));
     }
     on_conflict
 }
@@ -150,7 +230,7 @@ pub async fn record<C: ConnectionTrait>(
     after: Option<&order::Model>,
 ) -> AppResult<()> {
     if let (Some(b), Some(a)) = (before, after) {
-        if contribution(b) == contribution(a) {
+        if contribution(b) == contribution(a) && due_contribution(b) == due_contribution(a) {
             return Ok(());
         }
     }

@@ -399,7 +399,106 @@ async fn days_are_cut_in_the_callers_zone(app: TestApp) {
         .expect_error(401, "UNAUTHORIZED");
 }
 
+/// Overdue: open orders whose earlier deadline has passed. Managers read the days before today
+/// from the due-day counts and today from the rows; staff count their own rows. Both must agree
+/// with the orders as they are after edits and transitions.
+async fn overdue_counts_open_orders_past_their_earlier_deadline(app: TestApp) {
+    let admin = app.admin().await;
+    let manager = app.user(&admin, "manager", "ops@example.com").await;
+    let staff = app.user(&admin, "staff", "fitter@example.com").await;
+    let now = Utc::now();
+    let at = |hours: i64| (now + chrono::Duration::hours(hours)).to_rfc3339();
+    let mut ids = Vec::new();
+    for (title, deadlines) in [
+        (
+            "valid-until three days ago",
+            json!({ "validUntil": at(-72) }),
+        ),
+        (
+            "estimate two days ago, valid for ten more",
+            json!({ "estimatedCompletion": at(-48), "validUntil": at(240) }),
+        ),
+        (
+            "valid-until a minute ago",
+            json!({ "validUntil": (now - chrono::Duration::minutes(1)).to_rfc3339() }),
+        ),
+        (
+            "estimate in two hours",
+            json!({ "estimatedCompletion": at(2) }),
+        ),
+        (
+            "due five days ago, then cancelled",
+            json!({ "validUntil": at(-120) }),
+        ),
+        (
+            "due four days ago, then moved out",
+            json!({ "estimatedCompletion": at(-96) }),
+        ),
+        ("no deadline", json!({})),
+    ] {
+        let mut body = json!({ "workflow": "service", "title": title });
+        body.as_object_mut()
+            .unwrap()
+            .extend(deadlines.as_object().unwrap().clone());
+        let order = app
+            .post("/api/v1/orders", Some(&manager.access), body)
+            .await
+            .expect(201)
+            .clone();
+        ids.push(order["id"].as_str().unwrap().to_string());
+    }
+    let overdue = |who: &Session| {
+        let (app, token) = (app.clone(), who.access.clone());
+        async move {
+            app.get("/api/v1/dashboard/overview", Some(&token))
+                .await
+                .expect(200)["overdue"]
+                .as_u64()
+                .unwrap()
+        }
+    };
+    assert_eq!(overdue(&manager).await, 5, "before the changes");
+
+    app.post(
+        &format!("/api/v1/orders/{}/transitions", ids[4]),
+        Some(&manager.access),
+        json!({ "to": "cancelled", "fields": { "reason": "not needed" } }),
+    )
+    .await
+    .expect(200);
+    app.call(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/orders/{}", ids[5]),
+        Some(&manager.access),
+        Some(json!({ "estimatedCompletion": at(96) })),
+    )
+    .await
+    .expect(200);
+    assert_eq!(overdue(&manager).await, 3);
+    assert_eq!(overdue(&admin).await, 3);
+
+    // Staff see the orders assigned to them only, counted from the rows.
+    for id in [&ids[0], &ids[3]] {
+        app.call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/orders/{id}/assignee"),
+            Some(&manager.access),
+            Some(json!({ "userId": staff.id })),
+        )
+        .await
+        .expect(200);
+    }
+    assert_eq!(overdue(&staff).await, 1);
+
+    // Deleting an overdue order takes it out of the counts.
+    app.delete(&format!("/api/v1/orders/{}", ids[1]), Some(&admin.access))
+        .await
+        .expect(204);
+    assert_eq!(overdue(&manager).await, 2);
+}
+
 crate::scenarios!(
     dashboards_match_the_orders_and_stay_scoped,
-    days_are_cut_in_the_callers_zone
+    days_are_cut_in_the_callers_zone,
+    overdue_counts_open_orders_past_their_earlier_deadline
 );
