@@ -196,7 +196,7 @@ pub async fn analyze(db: &Db) -> anyhow::Result<()> {
         DatabaseBackend::Sqlite => return optimize(db).await,
         DatabaseBackend::Postgres => "ANALYZE",
         DatabaseBackend::MySql => {
-            "ANALYZE TABLE orders, order_items, order_search, order_status_history, order_daily_stats"
+            "ANALYZE TABLE orders, order_items, order_search, order_status_history, order_daily_stats, order_due_stats"
         }
     };
     db.conn()

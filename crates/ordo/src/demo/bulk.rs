@@ -36,11 +36,15 @@ struct Catalog {
     goods: Vec<product::Model>,
     /// Customers by id and name (at most [`MAX_CUSTOMERS`]).
     customers: Vec<(Uuid, String)>,
+    /// Workflows whose first state moves on by itself: (workflow, seconds it waits, where to).
+    /// Only orders younger than the wait are left in that state, as on a running system; older
+    /// ones would be a backlog for the job to work through while the data is in use.
+    first_state_timers: Vec<(String, i64, String)>,
 }
 
 const MAX_CUSTOMERS: u64 = 10_000;
 
-async fn catalog<C: ConnectionTrait>(db: &C) -> AppResult<Catalog> {
+async fn catalog<C: ConnectionTrait>(db: &C, default_wait_secs: u64) -> AppResult<Catalog> {
     let products = product::Entity::find()
         .filter(product::Column::Active.eq(true))
         .all(db)
@@ -54,10 +58,23 @@ async fn catalog<C: ConnectionTrait>(db: &C) -> AppResult<Catalog> {
         .into_tuple()
         .all(db)
         .await?;
+    let first_state_timers = crate::workflow::builtin::all()
+        .into_iter()
+        .filter_map(|w| {
+            let timer = w.timers.iter().find(|t| t.from == w.initial)?;
+            let wait = timer.after_secs.unwrap_or(default_wait_secs);
+            Some((
+                w.name.clone(),
+                i64::try_from(wait).unwrap_or(i64::MAX),
+                timer.to.clone(),
+            ))
+        })
+        .collect();
     Ok(Catalog {
         materials,
         goods,
         customers,
+        first_state_timers,
     })
 }
 
@@ -92,13 +109,26 @@ fn generate(
         .find(|c| c.customer_id == customer_id)
         .map(|c| c.user.id)
         .unwrap_or(people.manager.user.id);
-    let target = *statuses(workflow).choose(rng).unwrap_or(&"pending");
-    let steps = path(workflow, target);
+    let created_at = now - Duration::minutes(rng.gen_range(1..DAYS * 24 * 60));
+    let mut target = *statuses(workflow).choose(rng).unwrap_or(&"pending");
     let initial = match workflow {
         "rake" => "draft",
         _ => "pending",
     };
-    let created_at = now - Duration::minutes(rng.gen_range(1..DAYS * 24 * 60));
+    if let Some((_, wait, to)) = catalog
+        .first_state_timers
+        .iter()
+        .find(|(name, _, _)| name == workflow)
+    {
+        if target == initial && created_at < now - Duration::seconds(*wait) {
+            target = statuses(workflow)
+                .iter()
+                .copied()
+                .find(|s| *s == to.as_str())
+                .unwrap_or(target);
+        }
+    }
+    let steps = path(workflow, target);
     let mut at = created_at;
     let mut history = vec![history_row(id, None, initial, created_at)];
     let mut status = initial;
@@ -232,7 +262,7 @@ pub async fn load(
     rng: &mut StdRng,
     count: usize,
 ) -> AppResult<usize> {
-    let catalog = catalog(state.db.conn()).await?;
+    let catalog = catalog(state.db.conn(), state.settings.auto_advance_after_secs).await?;
     let prefix = &state.settings.order_number_prefix;
     let currency = state.settings.default_currency.clone();
     let started = std::time::Instant::now();

@@ -301,6 +301,40 @@ async fn bulk_loaded_orders_search_count_and_export(app: TestApp) {
     numbers.sort();
     numbers.dedup();
     assert_eq!(numbers.len(), 2500);
+
+    // Overdue, read from the due-day counts the loader wrote, agrees with the rows: open orders
+    // whose earlier deadline has passed.
+    let at = |row: &Vec<String>, name: &str| -> Option<chrono::DateTime<chrono::Utc>> {
+        let text = &row[column(&header, name)];
+        (!text.is_empty()).then(|| text.parse().unwrap())
+    };
+    let now = chrono::Utc::now();
+    let status = column(&header, "status");
+    let finished = ["delivered", "completed", "cancelled"];
+    let overdue = rows
+        .iter()
+        .filter(|r| !finished.contains(&r[status].as_str()))
+        .filter_map(
+            |r| match (at(r, "validUntil"), at(r, "estimatedCompletion")) {
+                (Some(valid), Some(estimate)) => Some(valid.min(estimate)),
+                (valid, estimate) => valid.or(estimate),
+            },
+        )
+        .filter(|due| *due < now)
+        .count();
+    assert!(overdue > 0);
+    assert_eq!(overview["overdue"], overdue as u64);
+    // No backlog for the job that moves pending e-commerce orders on after five minutes: the
+    // loader leaves only younger ones pending, as a running system would.
+    let workflow = column(&header, "workflow");
+    let pending: Vec<_> = rows
+        .iter()
+        .filter(|r| r[workflow] == "standard" && r[status] == "pending")
+        .collect();
+    assert!(pending
+        .iter()
+        .all(|r| now - at(r, "createdAt").unwrap() < chrono::Duration::seconds(300 + 60)));
+
     let res = download(&app, &admin, "/api/v1/orders/export?format=xlsx").await;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(res.bytes.clone())).unwrap();
     assert_eq!(book.worksheet_range("Orders").unwrap().height(), 2501);
