@@ -109,10 +109,15 @@ pub fn respond(format: Format, export: Export, permit: OwnedSemaphorePermit) -> 
         let _permit = permit;
         let pages = || -> io::Result<Option<Rows>> {
             match pages_rx.blocking_recv() {
-                None => Ok(None),
-                Some(Ok(rows)) => Ok(Some(rows)),
+                Some(Ok(page)) => Ok(page),
                 Some(Err(err)) => {
                     tracing::error!(error = %err, "export stopped: a page could not be read");
+                    Err(io::Error::other("export stopped"))
+                }
+                // The reader ended without saying the last page was sent (it panicked or the
+                // runtime is shutting down): a cut-off file must not look complete.
+                None => {
+                    tracing::error!("export stopped: the page reader ended early");
                     Err(io::Error::other("export stopped"))
                 }
             }
@@ -156,9 +161,9 @@ pub fn respond(format: Format, export: Export, permit: OwnedSemaphorePermit) -> 
 }
 
 /// Reads pages in key order on the async runtime, [`PAGES_AHEAD`] ahead of whoever receives
-/// them; it stops after the last page, after an error (which is passed on), or as soon as the
-/// receiver is gone.
-fn read_ahead(mut next_page: PageFn) -> tokio::sync::mpsc::Receiver<AppResult<Rows>> {
+/// them, and then `None` for the end; it stops after the end, after an error (which is passed
+/// on), or as soon as the receiver is gone.
+fn read_ahead(mut next_page: PageFn) -> tokio::sync::mpsc::Receiver<AppResult<Option<Rows>>> {
     let (pages_tx, pages_rx) = tokio::sync::mpsc::channel(PAGES_AHEAD);
     tokio::spawn(async move {
         let mut after: Option<Uuid> = None;
@@ -174,11 +179,12 @@ fn read_ahead(mut next_page: PageFn) -> tokio::sync::mpsc::Receiver<AppResult<Ro
             after = rows.last().map(|(key, _)| *key);
             if !rows.is_empty() {
                 let cells = rows.into_iter().map(|(_, cells)| cells).collect();
-                if pages_tx.send(Ok(cells)).await.is_err() {
+                if pages_tx.send(Ok(Some(cells))).await.is_err() {
                     return;
                 }
             }
             if last_page {
+                let _ = pages_tx.send(Ok(None)).await;
                 return;
             }
         }

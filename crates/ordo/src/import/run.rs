@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::file::Row;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::orders::stats;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -113,6 +114,8 @@ pub async fn run(
     importer: &dyn Importer,
 ) -> AppResult<ImportReport> {
     let txn = state.db.begin_write().await?;
+    // Summary counts are written once, after every row (see `stats::deferred`).
+    let mut summary = stats::Delta::default();
     let mut written = Vec::new();
     let mut errors = Vec::new();
     let mut failed = 0;
@@ -128,9 +131,11 @@ pub async fn run(
             continue;
         }
         let savepoint = txn.begin().await?;
-        match importer.write(&savepoint, row).await {
+        let (outcome, row_summary) = stats::deferred(importer.write(&savepoint, row)).await;
+        match outcome {
             Ok(done) => {
                 savepoint.commit().await?;
+                summary.merge(row_summary);
                 written.push(done);
             }
             Err(failure) => {
@@ -143,6 +148,7 @@ pub async fn run(
     let refused = options.atomic && failed > 0;
     let commit = !(options.dry_run || refused || written.is_empty());
     if commit {
+        summary.apply(&*txn).await?;
         txn.commit().await?;
     } else {
         drop(txn);

@@ -8,7 +8,9 @@
 //! - `order_due_stats`: per UTC day the order falls due (its earlier deadline), workflow and
 //!   status, how many orders.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, Iterable, Set};
@@ -144,6 +146,16 @@ impl Delta {
         self.change(order, 1);
     }
 
+    /// Adds `other`'s changes to these.
+    pub fn merge(&mut self, other: Delta) {
+        for (key, counts) in other.daily {
+            self.daily.entry(key).or_default().add(counts, 1);
+        }
+        for (key, orders) in other.due {
+            *self.due.entry(key).or_default() += orders;
+        }
+    }
+
     fn change(&mut self, order: &order::Model, sign: i64) {
         let (key, counts) = contribution(order);
         self.daily.entry(key).or_default().add(counts, sign);
@@ -241,5 +253,29 @@ pub async fn record<C: ConnectionTrait>(
     if let Some(a) = after {
         delta.change(a, 1);
     }
+    let held = PENDING.try_with(|pending| pending.borrow_mut().merge(std::mem::take(&mut delta)));
+    if held.is_ok() {
+        return Ok(());
+    }
     delta.apply(db).await
+}
+
+tokio::task_local! {
+    /// The summary changes of a transaction that changes many orders, held back by [`deferred`].
+    static PENDING: RefCell<Delta>;
+}
+
+/// Runs `work` with the summary changes of every [`record`] inside it held back instead of
+/// written, and answers them with its result, for the caller to [`Delta::apply`] once before it
+/// commits (or to drop with a rolled-back savepoint). A transaction that changes many orders
+/// then locks the summary rows once, in key order, as single-order changes do; written order by
+/// order, its locks would alternate between the two tables and could deadlock with them on
+/// PostgreSQL and MySQL.
+pub async fn deferred<T>(work: impl Future<Output = T>) -> (T, Delta) {
+    PENDING
+        .scope(RefCell::new(Delta::default()), async move {
+            let out = work.await;
+            (out, PENDING.with(|pending| pending.take()))
+        })
+        .await
 }

@@ -106,6 +106,17 @@ async fn bulk_actions_answer_per_order(app: TestApp) {
         .get(&format!("/api/v1/orders/{}", ids[1]), Some(&admin.access))
         .await;
     assert_eq!(order.expect(200)["priority"], 1);
+    // The dashboards' summary counts followed the runs that committed, and not the one that
+    // was rolled back (they are written once per atomic run, before it commits).
+    let overview = app
+        .get("/api/v1/dashboard/overview", Some(&admin.access))
+        .await;
+    let overview = overview.expect(200);
+    assert_eq!(
+        overview["byStatus"],
+        json!({ "processing": 3, "cancelled": 1 })
+    );
+    assert_eq!(overview["byPriority"], json!({ "1": 2, "3": 2 }));
 
     // Assign and unassign.
     let body = json!({ "action": "assign", "userId": staff.id, "ids": [ids[0], ids[2]] });

@@ -1,7 +1,7 @@
 //! CSV imports: row-by-row validation with line numbers, dry runs, all-or-nothing, refused
 //! encodings and formulas, and a round trip through the export.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::harness::{Session, TestApp};
 
@@ -248,6 +248,13 @@ async fn order_import_round_trips_and_respects_roles(app: TestApp) {
         2,
         "the imported orders are the customer's"
     );
+    // The summary counts hold the two written orders, none of the rejected rows.
+    let overview = app
+        .get("/api/v1/dashboard/overview", Some(&admin.access))
+        .await;
+    let overview = overview.expect(200);
+    assert_eq!(overview["byStatus"], json!({ "pending": 2 }));
+    assert_eq!(overview["byPriority"], json!({ "2": 1, "3": 1 }));
 
     // The export of those orders imports back (under new numbers).
     let exported = app.get("/api/v1/orders/export", Some(&admin.access)).await;

@@ -14,6 +14,7 @@ use crate::http::context::RequestContext;
 use crate::identity::permissions::{allows, Permission};
 use crate::orders::access::Viewer;
 use crate::orders::input::OrderInput;
+use crate::orders::stats;
 use crate::state::AppState;
 
 /// The most orders one request may name.
@@ -172,15 +173,18 @@ pub async fn run(
     let mut results = Vec::with_capacity(req.ids.len());
     if req.atomic {
         let txn = state.db.begin_write().await?;
-        let mut failure = None;
-        for (i, id) in req.ids.iter().enumerate() {
-            if let Err(err) = apply(&*txn, state, viewer, &req, *id, ctx).await {
-                failure = Some((i, err));
-                break;
+        let (failure, summary) = stats::deferred(async {
+            for (i, id) in req.ids.iter().enumerate() {
+                if let Err(err) = apply(&*txn, state, viewer, &req, *id, ctx).await {
+                    return Some((i, err));
+                }
             }
-        }
+            None
+        })
+        .await;
         match failure {
             None => {
+                summary.apply(&*txn).await?;
                 txn.commit().await?;
                 results.extend(req.ids.iter().map(|id| done(*id)));
             }
