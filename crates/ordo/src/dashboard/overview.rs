@@ -17,7 +17,7 @@ use super::{sql, Period};
 use crate::error::AppResult;
 use crate::orders::access::Viewer;
 use crate::orders::entity::{history, order};
-use crate::orders::stats;
+use crate::orders::stats::{self, day_key};
 use crate::state::AppState;
 use crate::workflow::store as workflows;
 
@@ -224,8 +224,19 @@ fn next_midnight(at: NaiveDateTime) -> NaiveDateTime {
     }
 }
 
-fn day_key(at: NaiveDateTime) -> String {
-    at.format("%Y-%m-%d").to_string()
+/// The sum of the `orders` column of the summary rows `rows` selects.
+async fn summed_orders<C, E>(db: &C, rows: sea_orm::Select<E>) -> AppResult<u64>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+{
+    let sum: Option<i64> = rows
+        .select_only()
+        .column_as(sql::int_sum(db.get_database_backend(), "orders"), "orders")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(sum.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
 }
 
 /// Orders the viewer sees created since `at`. For managers and admins the whole UTC days come
@@ -244,14 +255,11 @@ async fn created_since<C: ConnectionTrait>(
             .await?);
     }
     let whole_from = next_midnight(at);
-    let whole: i64 = stats::row::Entity::find()
-        .select_only()
-        .column_as(sql::int_sum(db.get_database_backend(), "orders"), "orders")
-        .filter(stats::row::Column::Day.gte(day_key(whole_from)))
-        .into_tuple()
-        .one(db)
-        .await?
-        .unwrap_or(0);
+    let whole = summed_orders(
+        db,
+        stats::row::Entity::find().filter(stats::row::Column::Day.gte(day_key(whole_from))),
+    )
+    .await?;
     let partial = if at < whole_from {
         scoped
             .filter(order::Column::CreatedAt.gte(at))
@@ -261,7 +269,7 @@ async fn created_since<C: ConnectionTrait>(
     } else {
         0
     };
-    Ok(u64::try_from(whole).unwrap_or(0) + partial)
+    Ok(whole + partial)
 }
 
 /// Each workflow's states that are not final, as (workflow, statuses).
@@ -308,44 +316,31 @@ async fn overdue(state: &AppState, viewer: &Viewer, now: NaiveDateTime) -> AppRe
         order::Column::Status,
     ));
     if !viewer.sees_everything() {
-        return due_between(scoped, None, now).count_in(db).await;
+        return count_due(db, scoped, None, now).await;
     }
     let today = now.date().and_time(NaiveTime::MIN);
-    let before_today: i64 = stats::due_row::Entity::find()
-        .select_only()
-        .column_as(sql::int_sum(db.get_database_backend(), "orders"), "orders")
-        .filter(stats::due_row::Column::Day.lt(day_key(today)))
-        .filter(is_open(
-            &open,
-            stats::due_row::Column::Workflow,
-            stats::due_row::Column::Status,
-        ))
-        .into_tuple()
-        .one(db)
-        .await?
-        .unwrap_or(0);
-    let today_so_far = due_between(scoped, Some(today), now).count_in(db).await?;
-    Ok(u64::try_from(before_today).unwrap_or(0) + today_so_far)
+    let before_today = summed_orders(
+        db,
+        stats::due_row::Entity::find()
+            .filter(stats::due_row::Column::Day.lt(day_key(today)))
+            .filter(is_open(
+                &open,
+                stats::due_row::Column::Workflow,
+                stats::due_row::Column::Status,
+            )),
+    )
+    .await?;
+    Ok(before_today + count_due(db, scoped, Some(today), now).await?)
 }
 
-/// Orders of `scoped` due in `[from, to)` (from the beginning when `from` is `None`), as two
+/// Orders of `scoped` due in `[from, to)` (from the beginning when `from` is `None`): two
 /// disjoint counts, each along its own deadline index.
-struct DueBetween {
-    past_valid: sea_orm::Select<order::Entity>,
-    past_estimate: sea_orm::Select<order::Entity>,
-}
-
-impl DueBetween {
-    async fn count_in<C: ConnectionTrait>(self, db: &C) -> AppResult<u64> {
-        Ok(self.past_valid.count(db).await? + self.past_estimate.count(db).await?)
-    }
-}
-
-fn due_between(
+async fn count_due<C: ConnectionTrait>(
+    db: &C,
     scoped: sea_orm::Select<order::Entity>,
     from: Option<NaiveDateTime>,
     to: NaiveDateTime,
-) -> DueBetween {
+) -> AppResult<u64> {
     use order::Column::{EstimatedCompletion, ValidUntil};
     // Valid-until is the earlier deadline and falls in the range ...
     let mut past_valid = scoped.clone().filter(ValidUntil.lt(to));
@@ -363,10 +358,7 @@ fn due_between(
         );
         past_estimate = past_estimate.filter(EstimatedCompletion.gte(from));
     }
-    DueBetween {
-        past_valid,
-        past_estimate,
-    }
+    Ok(past_valid.count(db).await? + past_estimate.count(db).await?)
 }
 
 /// The latest status changes of orders the viewer may see.

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, Iterable, Set};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, EntityTrait, IntoActiveModel, Iterable, Set,
+};
 
 use super::entity::order;
 use crate::error::AppResult;
@@ -74,8 +76,13 @@ pub struct DueKey {
     pub status: String,
 }
 
+/// How a summary row names its UTC day: `YYYY-MM-DD`, which sorts as the days do.
+pub fn day_key(at: chrono::NaiveDateTime) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
 /// When an order falls due: the earlier of its valid-until and estimated completion.
-pub fn due_at(order: &order::Model) -> Option<chrono::NaiveDateTime> {
+fn due_at(order: &order::Model) -> Option<chrono::NaiveDateTime> {
     match (order.valid_until, order.estimated_completion) {
         (Some(valid), Some(estimate)) => Some(valid.min(estimate)),
         (valid, estimate) => valid.or(estimate),
@@ -84,7 +91,7 @@ pub fn due_at(order: &order::Model) -> Option<chrono::NaiveDateTime> {
 
 fn due_contribution(order: &order::Model) -> Option<DueKey> {
     due_at(order).map(|due| DueKey {
-        day: due.format("%Y-%m-%d").to_string(),
+        day: day_key(due),
         workflow: order.workflow.clone(),
         status: order.status.clone(),
     })
@@ -117,7 +124,7 @@ impl Counts {
 
 pub fn contribution(order: &order::Model) -> (Key, Counts) {
     let key = Key {
-        day: order.created_at.format("%Y-%m-%d").to_string(),
+        day: day_key(order.created_at),
         workflow: order.workflow.clone(),
         status: order.status.clone(),
         priority: order.priority,
@@ -165,7 +172,6 @@ impl Delta {
     }
 
     pub async fn apply<C: ConnectionTrait>(self, db: &C) -> AppResult<()> {
-        let backend = db.get_database_backend();
         let daily: Vec<row::ActiveModel> = self
             .daily
             .into_iter()
@@ -180,19 +186,16 @@ impl Delta {
                 processing_seconds: Set(c.processing_seconds),
             })
             .collect();
-        for chunk in daily.chunks(500) {
-            row::Entity::insert_many(chunk.to_vec())
-                .on_conflict(upsert_adding::<row::Entity>(
-                    backend,
-                    &[
-                        row::Column::Orders,
-                        row::Column::Completed,
-                        row::Column::ProcessingSeconds,
-                    ],
-                ))
-                .exec_without_returning(db)
-                .await?;
-        }
+        upsert_adding_all(
+            db,
+            daily,
+            &[
+                row::Column::Orders,
+                row::Column::Completed,
+                row::Column::ProcessingSeconds,
+            ],
+        )
+        .await?;
         let due: Vec<due_row::ActiveModel> = self
             .due
             .into_iter()
@@ -204,17 +207,31 @@ impl Delta {
                 orders: Set(orders),
             })
             .collect();
-        for chunk in due.chunks(500) {
-            due_row::Entity::insert_many(chunk.to_vec())
-                .on_conflict(upsert_adding::<due_row::Entity>(
-                    backend,
-                    &[due_row::Column::Orders],
-                ))
-                .exec_without_returning(db)
-                .await?;
-        }
+        upsert_adding_all(db, due, &[due_row::Column::Orders]).await?;
         Ok(())
     }
+}
+
+/// Inserts `rows` in chunks (within every backend's limit on statement parameters), adding their
+/// `counts` to those of rows already there.
+async fn upsert_adding_all<C, A>(
+    db: &C,
+    rows: Vec<A>,
+    counts: &[<A::Entity as EntityTrait>::Column],
+) -> AppResult<()>
+where
+    C: ConnectionTrait,
+    A: ActiveModelTrait + Clone,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    let backend = db.get_database_backend();
+    for chunk in rows.chunks(500) {
+        A::Entity::insert_many(chunk.to_vec())
+            .on_conflict(upsert_adding::<A::Entity>(backend, counts))
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// `ON CONFLICT (primary key) DO UPDATE` that adds the new `counts` to the stored ones.
