@@ -56,6 +56,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .context("cannot build HTTP client")?;
     Ok(AppState::new(Inner {
         access_keys: AccessTokenKeys::new(secret.as_bytes()),
+        sessions: Default::default(),
         settings,
         db,
         hasher,

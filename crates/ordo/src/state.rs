@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::http::metrics::Metrics;
 use crate::identity::password::PasswordHasher;
+use crate::identity::session_cache::SessionCache;
 use crate::identity::tokens::AccessTokenKeys;
 use crate::mail::Mailer;
 
@@ -17,6 +18,8 @@ pub struct Inner {
     pub settings: Settings,
     pub db: Db,
     pub access_keys: AccessTokenKeys,
+    /// Sessions checked against the database in the last few seconds.
+    pub sessions: SessionCache,
     pub hasher: PasswordHasher,
     pub mailer: Mailer,
     pub metrics: Metrics,

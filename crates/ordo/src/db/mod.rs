@@ -80,7 +80,12 @@ impl Db {
             // Writes go through one connection of their own. SQLite drops a connection's page
             // cache whenever another connection has written, so a single writer keeps its cache
             // (the indexes it updates) warm from one group to the next.
+            // A connection to a local file cannot have gone away while idle, so the pools skip
+            // the liveness ping sqlx otherwise sends before handing out a connection: on SQLite
+            // every statement acquires one, and each ping is a round trip to the connection's
+            // worker thread.
             let writer = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
@@ -89,6 +94,7 @@ impl Db {
                 .await
                 .context("cannot open the SQLite database")?;
             let pool = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(max_connections.max(2))
                 .connect_with(options)
                 .await

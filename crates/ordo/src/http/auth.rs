@@ -1,6 +1,7 @@
 //! The authenticated caller. A request is authenticated by a bearer access token whose session is
-//! still open and whose user is still active, checked on every request, so a logout, a
-//! deactivation or a role change takes effect at once.
+//! still open and whose user is still active. That is checked against the database, or against
+//! the same check made in the last few seconds (see [`crate::identity::session_cache`]): a logout,
+//! a deactivation or a role change on this server takes effect at once.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -57,6 +58,12 @@ impl FromRequestParts<AppState> for AuthUser {
         }
         let token = bearer_token(parts).ok_or_else(unauthorized)?;
         let claims = state.access_keys.verify(token).ok_or_else(unauthorized)?;
+        let now = crate::time::now();
+        if let Some(auth) = state.sessions.get(claims.sid, claims.sub, now) {
+            parts.extensions.insert(auth.clone());
+            return Ok(auth);
+        }
+        let generation = state.sessions.generation();
         // The session and its user in one query.
         let session_user = session::Entity::belongs_to(user::Entity)
             .from(session::Column::UserId)
@@ -71,7 +78,7 @@ impl FromRequestParts<AppState> for AuthUser {
         let user = user.ok_or_else(unauthorized)?;
         if session.user_id != claims.sub
             || session.revoked_at.is_some()
-            || session.expires_at <= crate::time::now()
+            || session.expires_at <= now
         {
             return Err(unauthorized());
         }
@@ -85,6 +92,9 @@ impl FromRequestParts<AppState> for AuthUser {
             session_id: session.id,
             email: user.email,
         };
+        state
+            .sessions
+            .remember(generation, &auth, session.expires_at);
         parts.extensions.insert(auth.clone());
         Ok(auth)
     }

@@ -8,5 +8,6 @@ pub mod permissions;
 pub mod role;
 pub mod routes;
 pub mod service;
+pub mod session_cache;
 pub mod tokens;
 pub mod view;
