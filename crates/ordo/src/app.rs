@@ -111,7 +111,7 @@ pub fn router(state: &AppState) -> Router {
     openapi::add_standard_errors(&mut doc);
     let routes = Router::new()
         .merge(api)
-        .merge(web::router())
+        .merge(web::router(state))
         .fallback(errors::not_found)
         .layer(Extension(ops::openapi_document(&doc)));
     middleware::apply(routes, state).with_state(state.clone())

@@ -2,20 +2,26 @@
 //! not read its session and account on each one (that read was a fifth of the statements of an
 //! order page view).
 //!
-//! An entry is trusted for [`FRESH_FOR`] at most. Any request to the identity routes (sign-out,
-//! password, role, deactivation, deletion, OAuth) forgets every entry once it has been handled, so
-//! such changes made through this server apply to the very next request. Changes made through
-//! another server on the same database, or on the command line, apply within [`FRESH_FOR`].
+//! An entry is trusted for [`FRESH_FOR`] at most. Any request to the routes through which accounts
+//! and sessions change (the identity API: sign-out, password, role, deactivation, deletion, OAuth;
+//! and the password-reset page) forgets every entry once it has been handled, so such changes made
+//! through this server apply to the very next request. Changes made through another server on the
+//! same database apply within [`FRESH_FOR`], and so does one whose request was dropped (client
+//! gone, timeout) while its commit was still on the way.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use chrono::NaiveDateTime;
 use uuid::Uuid;
 
 use crate::http::auth::AuthUser;
+use crate::state::AppState;
 
 /// How long a checked session is trusted without asking the database again.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
@@ -63,7 +69,8 @@ impl SessionCache {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CAPACITY {
             entries.retain(|_, e| e.checked_at.elapsed() < FRESH_FOR);
-            if entries.len() >= CAPACITY {
+            // Mostly fresh entries: start over rather than sweep again on the next insert.
+            if entries.len() >= CAPACITY / 2 {
                 entries.clear();
             }
         }
@@ -86,6 +93,24 @@ impl SessionCache {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
     }
+}
+
+/// Middleware for the routes through which accounts and sessions change: once one has been
+/// handled, and its transaction committed, no remembered check is trusted any more. Also when the
+/// handler is dropped part-way (it may have committed by then).
+pub async fn forget_checked_sessions(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    struct ForgetWhenDone<'a>(&'a AppState);
+    impl Drop for ForgetWhenDone<'_> {
+        fn drop(&mut self) {
+            self.0.sessions.forget_all();
+        }
+    }
+    let _forget = ForgetWhenDone(&state);
+    next.run(req).await
 }
 
 #[cfg(test)]

@@ -4,12 +4,14 @@
 
 mod first_run;
 
+use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::Router;
 
+use crate::identity::session_cache::forget_checked_sessions;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/setup",
@@ -19,4 +21,6 @@ pub fn router() -> Router<AppState> {
             "/reset-password",
             get(first_run::reset_page).post(first_run::submit_reset),
         )
+        // A password reset ends the account's sessions.
+        .layer(from_fn_with_state(state.clone(), forget_checked_sessions))
 }

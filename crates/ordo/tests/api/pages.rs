@@ -80,7 +80,7 @@ async fn setup_page_creates_the_first_admin(app: TestApp) {
 
 async fn reset_link_opens_a_working_page(app: TestApp) {
     let admin = app.admin().await;
-    app.user(&admin, "customer", "lena@example.com").await;
+    let lena = app.user(&admin, "customer", "lena@example.com").await;
     let link = app.reset_link("lena@example.com").await;
     assert!(
         link.starts_with(&app.base),
@@ -90,6 +90,10 @@ async fn reset_link_opens_a_working_page(app: TestApp) {
     page.expect(200);
     let token = link.split("token=").nth(1).unwrap();
     assert!(html(&page).contains(&format!("value=\"{token}\"")));
+    // A session in use (its check remembered) ends with the reset below, at once.
+    app.get("/api/v1/orders", Some(&lena.access))
+        .await
+        .expect(200);
 
     let short = app
         .send(
@@ -109,6 +113,9 @@ async fn reset_link_opens_a_working_page(app: TestApp) {
         .await;
     ok.expect(200);
     assert!(html(&ok).contains("Password changed"));
+    app.get("/api/v1/orders", Some(&lena.access))
+        .await
+        .expect_error(401, "UNAUTHORIZED");
     app.login_ok("lena@example.com", "lena's new passphrase")
         .await;
     let reused = app
