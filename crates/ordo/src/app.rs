@@ -168,6 +168,7 @@ impl Server {
                     "planner statistics not refreshed"
                 );
             }
+            crate::memory::release_freed();
         });
         let job = tokio::spawn(orders::jobs::run_periodically(
             self.state.clone(),

@@ -18,6 +18,7 @@ pub mod identity;
 pub mod import;
 pub mod inventory;
 pub mod mail;
+pub mod memory;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
