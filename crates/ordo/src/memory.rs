@@ -3,7 +3,7 @@
 /// Returns to the operating system the pages the allocator (mimalloc, set in `main.rs`) keeps from
 /// work that has ended. mimalloc returns freed pages lazily, when later allocations come along;
 /// after start-up (migrations, search backfill, planner statistics) an idle server has none, and
-/// kept about 5 MB that way.
+/// kept 1-2 MB that way.
 pub fn release_freed() {
     // SAFETY: mi_collect takes no pointers and has no preconditions; under another global
     // allocator (the tests) mimalloc's own heaps are empty and it does nothing.
