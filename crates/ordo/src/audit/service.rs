@@ -1,3 +1,4 @@
+use crate::db::Deferring;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
@@ -35,13 +36,13 @@ impl AuditEntry {
 }
 
 /// Writes one audit entry on `db`, which should be the transaction that makes the change.
-pub async fn record<C: ConnectionTrait>(
+pub async fn record<C: Deferring>(
     db: &C,
     actor: Option<Uuid>,
     ctx: &RequestContext,
     entry: AuditEntry,
 ) -> Result<(), DbErr> {
-    entity::Entity::insert(entity::ActiveModel {
+    db.defer_query(&entity::Entity::insert(entity::ActiveModel {
         id: Set(Uuid::now_v7()),
         actor_id: Set(actor),
         action: Set(entry.action.to_string()),
@@ -52,10 +53,8 @@ pub async fn record<C: ConnectionTrait>(
         ip: Set(ctx.ip.clone()),
         user_agent: Set(ctx.user_agent.clone()),
         created_at: Set(crate::time::now()),
-    })
-    .exec_without_returning(db)
+    }))
     .await
-    .map(|_| ())
 }
 
 #[derive(Clone, Debug, Default)]

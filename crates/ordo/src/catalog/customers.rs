@@ -208,11 +208,11 @@ pub async fn create(
     };
     input.apply(&mut row, true)?;
     let txn = state.db.begin_write().await?;
-    check_link(&*txn, input.user_id.flatten()).await?;
-    let created = row.insert(&*txn).await?;
+    check_link(&txn, input.user_id.flatten()).await?;
+    let created = row.insert(&txn).await?;
     let entry = AuditEntry::new("customer.created", "customer", created.id)
         .with_details(json!({ "after": snapshot(&created) }));
-    record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(created.into())
 }
@@ -243,22 +243,22 @@ pub async fn update(
     ctx: &RequestContext,
 ) -> AppResult<CustomerView> {
     let txn = state.db.begin_write().await?;
-    let before = find(&*txn, id).await?;
+    let before = find(&txn, id).await?;
     let mut row: customer::ActiveModel = before.clone().into();
     input.apply(&mut row, false)?;
     if let Some(link) = input.user_id {
-        check_link(&*txn, link).await?;
+        check_link(&txn, link).await?;
         row.user_id = Set(link);
     }
     row.updated_at = Set(crate::time::now());
-    let after = row.update(&*txn).await?;
+    let after = row.update(&txn).await?;
     if after.name != before.name {
         // The name is part of every order's search document.
-        crate::orders::search::refresh_customer(&*txn, id).await?;
+        crate::orders::search::refresh_customer(&txn, id).await?;
     }
     let entry = AuditEntry::new("customer.updated", "customer", id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));
-    record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
@@ -271,18 +271,18 @@ pub async fn delete(
     ctx: &RequestContext,
 ) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
-    let before = find(&*txn, id).await?;
-    let has_orders = crate::orders::store::customer_has_orders(&*txn, id).await?;
+    let before = find(&txn, id).await?;
+    let has_orders = crate::orders::store::customer_has_orders(&txn, id).await?;
     if has_orders {
         return Err(AppError::state_conflict(
             "CUSTOMER_IN_USE",
             "The customer has orders; deactivate it instead",
         ));
     }
-    Customer::delete_by_id(id).exec(&*txn).await?;
+    Customer::delete_by_id(id).exec(&txn).await?;
     let entry = AuditEntry::new("customer.deleted", "customer", id)
         .with_details(json!({ "before": snapshot(&before) }));
-    record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())
 }

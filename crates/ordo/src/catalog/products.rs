@@ -1,5 +1,6 @@
 //! Products: SKU or material code, unit of measure, price. Each has a stock level from birth.
 
+use crate::db::Deferring;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -262,13 +263,13 @@ pub async fn create(
     ctx: &RequestContext,
 ) -> AppResult<ProductView> {
     let txn = state.db.begin_write().await?;
-    let created = create_in(&*txn, state, actor, input, ctx).await?;
+    let created = create_in(&txn, state, actor, input, ctx).await?;
     txn.commit().await?;
     Ok(created)
 }
 
 /// Creates inside the caller's write transaction.
-pub async fn create_in<C: ConnectionTrait>(
+pub async fn create_in<C: Deferring>(
     txn: &C,
     state: &AppState,
     actor: &AuthUser,
@@ -315,13 +316,13 @@ pub async fn update(
     ctx: &RequestContext,
 ) -> AppResult<ProductView> {
     let txn = state.db.begin_write().await?;
-    let after = update_in(&*txn, actor, id, input, ctx).await?;
+    let after = update_in(&txn, actor, id, input, ctx).await?;
     txn.commit().await?;
     Ok(after)
 }
 
 /// Updates inside the caller's write transaction.
-pub async fn update_in<C: ConnectionTrait>(
+pub async fn update_in<C: Deferring>(
     txn: &C,
     actor: &AuthUser,
     id: Uuid,
@@ -347,17 +348,17 @@ pub async fn delete(
     ctx: &RequestContext,
 ) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
-    let before = find(&*txn, id).await?;
-    if crate::orders::store::product_is_ordered(&*txn, id).await? {
+    let before = find(&txn, id).await?;
+    if crate::orders::store::product_is_ordered(&txn, id).await? {
         return Err(AppError::state_conflict(
             "PRODUCT_IN_USE",
             "Orders refer to this product; deactivate it instead",
         ));
     }
-    Product::delete_by_id(id).exec(&*txn).await?;
+    Product::delete_by_id(id).exec(&txn).await?;
     let entry = AuditEntry::new("product.deleted", "product", id)
         .with_details(json!({ "before": snapshot(&before) }));
-    record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -11,12 +11,16 @@
 //! group holds every writer that was already waiting when its first member finished: the busier
 //! the server, the larger the group, with no timer adding latency when it is quiet.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{oneshot, Mutex, Notify, OwnedMutexGuard};
 
 type Outcome = Result<(), Arc<DbErr>>;
+
+/// The savepoint each writer's work runs under (one writer at a time, so one name serves).
+pub const SAVEPOINT: &str = "ordo_writer";
 
 /// The transaction being filled, and who waits for its commit.
 struct OpenGroup {
@@ -27,6 +31,9 @@ struct OpenGroup {
 #[derive(Default)]
 struct Slot {
     open: Option<OpenGroup>,
+    /// A writer left without committing after its savepoint reached the database: its work is
+    /// rolled back before anyone else uses the transaction.
+    abandoned: bool,
 }
 
 pub struct GroupCommit {
@@ -35,10 +42,14 @@ pub struct GroupCommit {
     wake: Arc<Notify>,
 }
 
-/// A writer's place in the group: the lock is held until its work is released or rolled back.
+/// A writer's place in the group: the lock is held until its work is released or abandoned.
+/// The writer opens its savepoint ([`SAVEPOINT`]) with its first statement and releases it with
+/// its last, so neither costs a trip of its own.
 pub struct Member {
     guard: OwnedMutexGuard<Slot>,
     wake: Arc<Notify>,
+    savepoint_sent: AtomicBool,
+    finished: bool,
 }
 
 impl GroupCommit {
@@ -57,10 +68,11 @@ impl GroupCommit {
         let _ = self.writer.clone().close().await;
     }
 
-    /// Waits for the writers' lock and opens a savepoint in the group's transaction (beginning
-    /// that transaction, and taking SQLite's write lock, when this writer is the first).
-    pub async fn join(&self) -> Result<(DatabaseTransaction, Member), DbErr> {
+    /// Waits for the writers' lock, beginning the group's transaction (and taking SQLite's
+    /// write lock) when this writer is the first.
+    pub async fn join(&self) -> Result<Member, DbErr> {
         let mut guard = self.slot.clone().lock_owned().await;
+        undo_abandoned(&mut guard).await;
         if guard.open.is_none() {
             let txn = self.writer.begin().await?;
             // Take SQLite's write lock before anything is read: a transaction that read first and
@@ -73,25 +85,43 @@ impl GroupCommit {
                 waiting: Vec::new(),
             });
         }
-        let open = guard.open.as_ref().expect("the group was just opened");
-        let savepoint = open.txn.begin().await?;
-        let member = Member {
+        Ok(Member {
             guard,
             wake: self.wake.clone(),
-        };
-        Ok((savepoint, member))
+            savepoint_sent: AtomicBool::new(false),
+            finished: false,
+        })
     }
 }
 
 impl Member {
-    /// Releases the member's savepoint into the group and waits until the group is on disk.
-    pub async fn commit(mut self, savepoint: DatabaseTransaction) -> Result<(), DbErr> {
-        savepoint.commit().await?;
+    /// The group's transaction, which this writer has to itself until it leaves.
+    pub fn txn(&self) -> &DatabaseTransaction {
+        &self
+            .guard
+            .open
+            .as_ref()
+            .expect("a member's group stays open until it leaves")
+            .txn
+    }
+
+    /// Notes that statements including the opening of the savepoint were sent.
+    pub fn savepoint_sent(&self) {
+        self.savepoint_sent.store(true, Ordering::Relaxed);
+    }
+
+    pub fn savepoint_was_sent(&self) -> bool {
+        self.savepoint_sent.load(Ordering::Relaxed)
+    }
+
+    /// Leaves the group after releasing the savepoint and waits until the group is on disk.
+    pub async fn commit(mut self) -> Result<(), DbErr> {
         let (tell, told) = oneshot::channel();
         match self.guard.open.as_mut() {
             Some(open) => open.waiting.push(tell),
             None => return Err(DbErr::Custom("the write group closed early".into())),
         }
+        self.finished = true;
         drop(self);
         match told.await {
             Ok(Ok(())) => Ok(()),
@@ -102,8 +132,12 @@ impl Member {
 }
 
 impl Drop for Member {
-    /// Leaving (committed or not) lets the next writer in and tells the committer there is work.
+    /// Leaving (committed or not) lets the next writer in and tells the committer there is work;
+    /// leaving without committing has the work undone first.
     fn drop(&mut self) {
+        if !self.finished && *self.savepoint_sent.get_mut() {
+            self.guard.abandoned = true;
+        }
         self.wake.notify_one();
     }
 }
@@ -115,8 +149,30 @@ async fn commit_loop(slot: Arc<Mutex<Slot>>, wake: Arc<Notify>) {
     }
 }
 
+/// Rolls back the work of a writer that left without committing. Should that fail, the group's
+/// transaction can no longer be trusted: it is rolled back and its waiting members told so.
+async fn undo_abandoned(slot: &mut Slot) {
+    if !std::mem::take(&mut slot.abandoned) {
+        return;
+    }
+    let Some(open) = slot.open.as_ref() else {
+        return;
+    };
+    let undo = format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}");
+    if let Err(err) = open.txn.execute_unprepared(&undo).await {
+        tracing::error!(error = %err, "a write group could not undo an abandoned writer");
+        let group = slot.open.take().expect("checked above");
+        let err = Arc::new(err);
+        let _ = group.txn.rollback().await;
+        for member in group.waiting {
+            let _ = member.send(Err(err.clone()));
+        }
+    }
+}
+
 /// Commits the open group, if any, and tells its members how it went.
 async fn commit_open(slot: &mut Slot) {
+    undo_abandoned(slot).await;
     let Some(group) = slot.open.take() else {
         return;
     };
@@ -181,6 +237,60 @@ mod tests {
         assert_eq!(
             count(&db, "SELECT COUNT(*) FROM marks WHERE n % 8 = 0").await,
             0
+        );
+        db.close().await;
+    }
+
+    /// A writer whose statements were all still held when it gave up, and one whose held
+    /// statements failed at its commit, leave nothing behind, and the writers after them carry
+    /// on in the same group.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn held_statements_of_a_writer_that_fails_or_gives_up_are_undone() {
+        use crate::db::Deferring;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/held.db", dir.path().display());
+        let db = Db::connect(&url, 4).await.unwrap();
+        db.conn()
+            .execute_unprepared(
+                "CREATE TABLE server_secrets (name TEXT PRIMARY KEY, value TEXT);
+                 CREATE TABLE marks (n INTEGER PRIMARY KEY)",
+            )
+            .await
+            .unwrap();
+        let insert = |n: i64| {
+            Statement::from_sql_and_values(
+                db.backend(),
+                "INSERT INTO marks VALUES (?)",
+                [sea_orm::Value::from(n)],
+            )
+        };
+        let txn = db.begin_write().await.unwrap();
+        txn.defer(insert(1)).await.unwrap();
+        drop(txn); // never sent: nothing to undo
+        let txn = db.begin_write().await.unwrap();
+        txn.defer(insert(2)).await.unwrap();
+        txn.defer(insert(2)).await.unwrap(); // fails at the commit, after the first ran
+        assert!(txn.commit().await.is_err());
+        let txn = db.begin_write().await.unwrap();
+        txn.defer(insert(3)).await.unwrap();
+        let seen = txn
+            .query_one(Statement::from_string(
+                db.backend(),
+                "SELECT COUNT(*) FROM marks",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            seen.try_get_by_index::<i64>(0).unwrap(),
+            1,
+            "only 3 is there"
+        );
+        txn.commit().await.unwrap();
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM marks").await, 1);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM marks WHERE n = 3").await,
+            1
         );
         db.close().await;
     }

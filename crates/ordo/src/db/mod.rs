@@ -5,7 +5,10 @@
 //! [`group::GroupCommit`]: writers take turns in one shared transaction, which is committed with
 //! one sync for all of them. PostgreSQL and MySQL group concurrent commits themselves.
 
+mod deferred;
 mod group;
+
+pub use deferred::Deferring;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -19,7 +22,8 @@ use sea_orm::sqlx::sqlite::{
 };
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, SqlxSqliteConnector, TransactionTrait,
+    DatabaseTransaction, DbErr, ExecResult, QueryResult, SqlxSqliteConnector, Statement,
+    TransactionTrait,
 };
 
 /// Page cache of the SQLite writer connection, in KiB (negative: a size, not a page count).
@@ -32,26 +36,134 @@ pub struct Db {
 }
 
 /// A write transaction. On SQLite it is a savepoint in the group's transaction and holds the
-/// writers' turn until it ends; `commit` returns once the group is on disk.
+/// writers' turn until it ends; `commit` returns once the group is on disk. Statements made with
+/// [`Deferring::defer`] are held back and sent with the next one (see [`deferred`]), so all
+/// access goes through this type, never the transaction inside it.
 pub struct WriteTxn {
-    // Dropped first: an abandoned savepoint is rolled back before the next writer's turn.
-    txn: DatabaseTransaction,
-    member: Option<Member>,
+    held: deferred::Held,
+    inner: Inner,
 }
 
-impl std::ops::Deref for WriteTxn {
-    type Target = DatabaseTransaction;
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
-    }
+enum Inner {
+    /// PostgreSQL and MySQL: a transaction of its own.
+    Alone(DatabaseTransaction),
+    /// SQLite: a savepoint in the group's transaction, opened by the first statement sent.
+    Grouped(Member),
 }
 
 impl WriteTxn {
-    pub async fn commit(self) -> Result<(), DbErr> {
-        match self.member {
-            Some(member) => member.commit(self.txn).await,
-            None => self.txn.commit().await,
+    fn alone(txn: DatabaseTransaction) -> WriteTxn {
+        WriteTxn {
+            held: Default::default(),
+            inner: Inner::Alone(txn),
         }
+    }
+
+    fn grouped(member: Member) -> WriteTxn {
+        let held = deferred::Held::default();
+        held.push(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            format!("SAVEPOINT {}", group::SAVEPOINT),
+        ));
+        WriteTxn {
+            held,
+            inner: Inner::Grouped(member),
+        }
+    }
+
+    fn txn(&self) -> &DatabaseTransaction {
+        match &self.inner {
+            Inner::Alone(txn) => txn,
+            Inner::Grouped(member) => member.txn(),
+        }
+    }
+
+    /// Sends everything held.
+    async fn flush(&self) -> Result<(), DbErr> {
+        self.sending();
+        self.held.flush(self.txn()).await
+    }
+
+    /// `stmt` with everything held in front of it.
+    async fn with_held(&self, stmt: Statement) -> Result<Statement, DbErr> {
+        self.sending();
+        self.held.before(self.txn(), stmt).await
+    }
+
+    /// Whatever is held is about to be sent, the savepoint's opening with it.
+    fn sending(&self) {
+        if let Inner::Grouped(member) = &self.inner {
+            member.savepoint_sent();
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        match self.inner {
+            Inner::Alone(txn) => {
+                self.held.flush(&txn).await?;
+                txn.commit().await
+            }
+            Inner::Grouped(member) => {
+                // A writer that sent nothing and holds only its savepoint's opening (the first
+                // statement held) has nothing to release.
+                if member.savepoint_was_sent() || self.held.count() > 1 {
+                    member.savepoint_sent();
+                    self.held.push(Statement::from_string(
+                        DatabaseBackend::Sqlite,
+                        format!("RELEASE {}", group::SAVEPOINT),
+                    ));
+                    self.held.flush(member.txn()).await?;
+                }
+                member.commit().await
+            }
+        }
+    }
+
+    /// A nested transaction (a savepoint) inside this one, after everything held is sent.
+    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.flush().await?;
+        self.txn().begin().await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        self.txn().get_database_backend()
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        // Sent apart: batched, the rows-affected count would be the whole batch's.
+        self.flush().await?;
+        self.txn().execute(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.flush().await?;
+        self.txn().execute_unprepared(sql).await
+    }
+
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let stmt = self.with_held(stmt).await?;
+        self.txn().query_one(stmt).await
+    }
+
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let stmt = self.with_held(stmt).await?;
+        self.txn().query_all(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.txn().support_returning()
+    }
+}
+
+impl Deferring for WriteTxn {
+    async fn defer(&self, stmt: Statement) -> Result<(), DbErr> {
+        if self.held.push(stmt) {
+            self.flush().await?;
+        }
+        Ok(())
     }
 }
 
@@ -130,17 +242,8 @@ impl Db {
 
     pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
         match &self.group {
-            Some(group) => {
-                let (txn, member) = group.join().await?;
-                Ok(WriteTxn {
-                    txn,
-                    member: Some(member),
-                })
-            }
-            None => Ok(WriteTxn {
-                txn: self.conn.begin().await?,
-                member: None,
-            }),
+            Some(group) => Ok(WriteTxn::grouped(group.join().await?)),
+            None => Ok(WriteTxn::alone(self.conn.begin().await?)),
         }
     }
 

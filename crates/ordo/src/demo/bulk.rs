@@ -270,7 +270,7 @@ pub async fn load(
     while written < count {
         let size = BATCH.min(count - written);
         let txn = state.db.begin_write().await?;
-        let numbers = numbering::reserve(&*txn, prefix, size as i64).await?;
+        let numbers = numbering::reserve(&txn, prefix, size as i64).await?;
         let batch: Vec<Generated> = numbers
             .into_iter()
             .map(|n| generate(n, people, &catalog, &currency, rng))
@@ -293,28 +293,28 @@ pub async fn load(
             });
         }
         order::Entity::insert_many(orders)
-            .exec_without_returning(&*txn)
+            .exec_without_returning(&txn)
             .await?;
         // Parameters per statement stay under every backend's limit.
         for chunk in chunked(items, 1500) {
             item::Entity::insert_many(chunk)
-                .exec_without_returning(&*txn)
+                .exec_without_returning(&txn)
                 .await?;
         }
         for chunk in chunked(history, 2000) {
             history::Entity::insert_many(chunk)
-                .exec_without_returning(&*txn)
+                .exec_without_returning(&txn)
                 .await?;
         }
         search::row::Entity::insert_many(documents)
-            .exec_without_returning(&*txn)
+            .exec_without_returning(&txn)
             .await?;
-        stats.apply(&*txn).await?;
+        stats.apply(&txn).await?;
         written += size;
         if written == count {
             let entry = AuditEntry::new("orders.bulk_loaded", "order", "*")
                 .with_details(json!({ "count": count }));
-            record_change(&*txn, None, &RequestContext::system("seed"), entry).await?;
+            record_change(&txn, None, &RequestContext::system("seed"), entry).await?;
         }
         txn.commit().await?;
         if written % 50_000 < BATCH || written == count {

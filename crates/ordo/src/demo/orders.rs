@@ -219,7 +219,7 @@ async fn backdate(state: &AppState, orders: &[Uuid], rng: &mut StdRng) -> AppRes
             .filter(history::Column::OrderId.eq(*id))
             .order_by_asc(history::Column::CreatedAt)
             .order_by_asc(history::Column::Id)
-            .all(&*txn)
+            .all(&txn)
             .await?;
         let mut at = created;
         for (i, step) in steps.iter().enumerate() {
@@ -229,13 +229,13 @@ async fn backdate(state: &AppState, orders: &[Uuid], rng: &mut StdRng) -> AppRes
             history::Entity::update_many()
                 .col_expr(history::Column::CreatedAt, Expr::value(at))
                 .filter(history::Column::Id.eq(step.id))
-                .exec(&*txn)
+                .exec(&txn)
                 .await?;
         }
         let finished = steps
             .last()
             .is_some_and(|s| matches!(s.to_status.as_str(), "delivered" | "completed"));
-        let before = crate::orders::store::find(&*txn, *id).await?;
+        let before = crate::orders::store::find(&txn, *id).await?;
         order::Entity::update_many()
             .col_expr(order::Column::CreatedAt, Expr::value(created))
             .col_expr(order::Column::UpdatedAt, Expr::value(at))
@@ -245,10 +245,10 @@ async fn backdate(state: &AppState, orders: &[Uuid], rng: &mut StdRng) -> AppRes
                 Expr::value(finished.then_some(at)),
             )
             .filter(order::Column::Id.eq(*id))
-            .exec(&*txn)
+            .exec(&txn)
             .await?;
-        let after = crate::orders::store::find(&*txn, *id).await?;
-        crate::orders::stats::record(&*txn, Some(&before), Some(&after)).await?;
+        let after = crate::orders::store::find(&txn, *id).await?;
+        crate::orders::stats::record(&txn, Some(&before), Some(&after)).await?;
     }
     txn.commit().await?;
     Ok(())

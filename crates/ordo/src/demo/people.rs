@@ -83,7 +83,11 @@ fn viewer(user: &crate::identity::entity::user::Model, customer_id: Option<uuid:
         session_id: uuid::Uuid::nil(),
         email: user.email.clone(),
     };
-    Viewer { user, customer_id }
+    Viewer {
+        user,
+        customer_id,
+        customer: None,
+    }
 }
 
 pub async fn seed(

@@ -4,14 +4,15 @@
 
 pub mod entity;
 
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, NotSet, Set};
+use crate::db::Deferring;
+use sea_orm::{DbErr, EntityTrait, NotSet, Set};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEntry};
 use crate::http::context::RequestContext;
 
 /// Appends one event.
-pub async fn append<C: ConnectionTrait>(
+pub async fn append<C: Deferring>(
     db: &C,
     actor: Option<Uuid>,
     ctx: &RequestContext,
@@ -21,7 +22,7 @@ pub async fn append<C: ConnectionTrait>(
     payload: &serde_json::Value,
 ) -> Result<Uuid, DbErr> {
     let id = Uuid::now_v7();
-    entity::Entity::insert(entity::ActiveModel {
+    db.defer_query(&entity::Entity::insert(entity::ActiveModel {
         seq: NotSet,
         id: Set(id),
         event_type: Set(event_type.to_string()),
@@ -32,15 +33,14 @@ pub async fn append<C: ConnectionTrait>(
         correlation_id: Set(Some(ctx.request_id.clone())),
         causation_id: Set(None),
         created_at: Set(crate::time::now()),
-    })
-    .exec_without_returning(db)
+    }))
     .await?;
     Ok(id)
 }
 
 /// Records a state change twice over, in the caller's transaction: as an audit entry (who did
 /// it, from where) and as a domain event of the same name (what changed, for whoever reacts).
-pub async fn record_change<C: ConnectionTrait>(
+pub async fn record_change<C: Deferring>(
     db: &C,
     actor: Option<Uuid>,
     ctx: &RequestContext,

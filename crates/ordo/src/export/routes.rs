@@ -40,7 +40,7 @@ async fn audited(
     let txn = state.db.begin_write().await?;
     let entry = AuditEntry::new("export.downloaded", "export", export.name)
         .with_details(json!({ "format": format.extension(), "filters": filters }));
-    record_change(&*txn, Some(user.id), ctx, entry).await?;
+    record_change(&txn, Some(user.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(respond(format, export, permit))
 }

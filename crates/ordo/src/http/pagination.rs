@@ -114,7 +114,12 @@ impl<T> Page<T> {
     }
 }
 
+/// The name of the count that [`fetch_page`] reads along with the page.
+const TOTAL_COLUMN: &str = "ordo_total_matches";
+
 /// Runs `query` (already filtered and ordered) for one page, with the total count of matches.
+/// The count rides along in the page's statement, as a column (the database computes it once),
+/// so a page is one round trip; only a page past the last match needs a count of its own.
 pub async fn fetch_page<E, C, T>(
     db: &C,
     query: Select<E>,
@@ -126,17 +131,39 @@ where
     C: ConnectionTrait,
     T: From<E::Model>,
 {
-    let total = capped_count(db, &query, COUNT_CAP).await?;
-    let rows = query
+    use sea_orm::sea_query::SimpleExpr;
+    let counting = SimpleExpr::SubQuery(
+        None,
+        Box::new(counting(&query, COUNT_CAP).into_sub_query_statement()),
+    );
+    let page = query
+        .clone()
+        .column_as(counting, TOTAL_COLUMN)
         .offset(request.offset())
-        .limit(request.limit)
-        .all(db)
-        .await?;
-    Ok(Page::new(
-        rows.into_iter().map(T::from).collect(),
-        total,
-        request,
-    ))
+        .limit(request.limit);
+    let rows = db.query_all(page.build(db.get_database_backend())).await?;
+    let total = match rows.first() {
+        Some(row) => row.try_get::<i64>("", TOTAL_COLUMN)?.max(0) as u64,
+        None if request.offset() == 0 => 0,
+        None => capped_count(db, &query, COUNT_CAP).await?,
+    };
+    let items = rows
+        .iter()
+        .map(|row| E::Model::from_query_result(row, "").map(T::from))
+        .collect::<Result<Vec<T>, DbErr>>()?;
+    Ok(Page::new(items, total, request))
+}
+
+/// Counts the matches of `query` up to one past `cap`: `SELECT COUNT(*)` over the matches,
+/// unsorted and limited.
+fn counting<E: EntityTrait>(query: &Select<E>, cap: u64) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Alias, Expr, Query};
+    let mut matches = query.clone().select_only().column_as(Expr::val(1), "one");
+    QueryTrait::query(&mut matches).clear_order_by();
+    Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(matches.limit(cap + 1).into_query(), Alias::new("matches"))
+        .to_owned()
 }
 
 /// The number of rows `query` matches, counted no further than one past `cap` and without
@@ -146,15 +173,8 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    use sea_orm::sea_query::{Alias, Expr, Query};
-    let mut matches = query.clone().select_only().column_as(Expr::val(1), "one");
-    QueryTrait::query(&mut matches).clear_order_by();
-    let counting = Query::select()
-        .expr(Expr::cust("COUNT(*)"))
-        .from_subquery(matches.limit(cap + 1).into_query(), Alias::new("matches"))
-        .to_owned();
     let backend = db.get_database_backend();
-    let row = db.query_one(backend.build(&counting)).await?;
+    let row = db.query_one(backend.build(&counting(query, cap))).await?;
     let count: i64 = match row {
         Some(row) => row.try_get_by_index(0)?,
         None => 0,

@@ -116,7 +116,10 @@ impl Importer for OrderImporter<'_> {
                     .collect(),
             );
         }
-        let order = create::create_in(txn, self.state, self.viewer, &input, self.ctx).await?;
+        // Products are read inside the import's transaction, as everything else it checks.
+        let known = Default::default();
+        let order =
+            create::create_in(txn, self.state, self.viewer, &input, &known, self.ctx).await?;
         Ok(WrittenRow {
             line: row.line,
             id: order.id,

@@ -3,7 +3,7 @@
 //! transaction back (so it checks exactly what a real run would); an atomic run commits only
 //! when every row succeeded; otherwise the good rows are committed and the bad ones reported.
 
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -148,7 +148,7 @@ pub async fn run(
     let refused = options.atomic && failed > 0;
     let commit = !(options.dry_run || refused || written.is_empty());
     if commit {
-        summary.apply(&*txn).await?;
+        summary.apply(&txn).await?;
         txn.commit().await?;
     } else {
         drop(txn);

@@ -2,6 +2,7 @@
 //! take stock below zero: the condition is checked by the database at write time) plus one
 //! movement row, inside the caller's transaction.
 
+use crate::db::Deferring;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -71,7 +72,7 @@ fn insufficient(sku: &str, product_id: Uuid, available: i64) -> AppError {
 /// Applies `on_hand += on_hand_delta, reserved += reserved_delta` if the result keeps
 /// `reserved >= 0` and `on_hand - reserved >= 0` (`on_hand >= 0` for shipments of reserved
 /// stock), then writes the movement. Answers the level after the change, or None when refused.
-async fn apply<C: ConnectionTrait>(
+async fn apply<C: Deferring>(
     db: &C,
     product_id: Uuid,
     on_hand_delta: i64,
@@ -95,7 +96,7 @@ async fn apply<C: ConnectionTrait>(
     let Some(after) = crate::db::update_one(db, update, product_id).await? else {
         return Ok(None);
     };
-    movement::Entity::insert(movement::ActiveModel {
+    db.defer_query(&movement::Entity::insert(movement::ActiveModel {
         id: Set(Uuid::now_v7()),
         product_id: Set(product_id),
         kind: Set(kind.as_str().to_string()),
@@ -106,14 +107,13 @@ async fn apply<C: ConnectionTrait>(
         actor_id: Set(ctx.actor),
         order_id: Set(ctx.order_id),
         created_at: Set(crate::time::now()),
-    })
-    .exec_without_returning(db)
+    }))
     .await?;
     Ok(Some(after))
 }
 
 /// Sets stock aside for an order; 409 naming the product and what is available when short.
-pub async fn reserve<C: ConnectionTrait>(
+pub async fn reserve<C: Deferring>(
     db: &C,
     product_id: Uuid,
     sku: &str,
@@ -134,7 +134,7 @@ pub async fn reserve<C: ConnectionTrait>(
 }
 
 /// Returns reserved stock to the available pool.
-pub async fn release<C: ConnectionTrait>(
+pub async fn release<C: Deferring>(
     db: &C,
     product_id: Uuid,
     qty: i64,
@@ -151,7 +151,7 @@ pub async fn release<C: ConnectionTrait>(
 }
 
 /// Stock leaves the warehouse: from the reservation when `reserved`, else from available stock.
-pub async fn ship<C: ConnectionTrait>(
+pub async fn ship<C: Deferring>(
     db: &C,
     product_id: Uuid,
     sku: &str,
@@ -185,7 +185,7 @@ pub async fn ship<C: ConnectionTrait>(
 
 /// A receipt (positive) or adjustment (either sign); refused when it would take on-hand stock
 /// below what is reserved.
-pub async fn adjust<C: ConnectionTrait>(
+pub async fn adjust<C: Deferring>(
     db: &C,
     product_id: Uuid,
     delta: i64,

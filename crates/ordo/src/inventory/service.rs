@@ -199,18 +199,18 @@ pub async fn adjust(
     check.finish()?;
     let (change, reason) = (change.expect("checked"), reason.expect("checked"));
     let txn = state.db.begin_write().await?;
-    let product = products::find(&*txn, product_id).await?;
+    let product = products::find(&txn, product_id).await?;
     let movement = MovementContext {
         actor: Some(actor.id),
         order_id: None,
         reason: Some(&reason),
     };
-    let after = ledger::adjust(&*txn, product_id, change, kind, &movement).await?;
+    let after = ledger::adjust(&txn, product_id, change, kind, &movement).await?;
     let entry = AuditEntry::new("inventory.adjusted", "product", product_id).with_details(json!({
         "sku": product.sku, "kind": kind.as_str(), "change": fixed::qty(change), "reason": reason,
         "onHand": fixed::qty(after.on_hand), "reserved": fixed::qty(after.reserved),
     }));
-    record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     get(state, product_id).await
 }

@@ -16,17 +16,21 @@ pub struct Viewer {
     pub user: AuthUser,
     /// For customer accounts: the customer record linked to the account.
     pub customer_id: Option<Uuid>,
+    /// That record as it was read for this request, when it was (so placing an order need not
+    /// read it again while it holds the writers' turn).
+    pub customer: Option<crate::catalog::entity::customer::Model>,
 }
 
 impl Viewer {
     pub async fn load<C: ConnectionTrait>(db: &C, user: &AuthUser) -> AppResult<Viewer> {
-        let customer_id = match user.role {
-            Role::Customer => customers::of_user(db, user.id).await?.map(|c| c.id),
+        let customer = match user.role {
+            Role::Customer => customers::of_user(db, user.id).await?,
             _ => None,
         };
         Ok(Viewer {
             user: user.clone(),
-            customer_id,
+            customer_id: customer.as_ref().map(|c| c.id),
+            customer,
         })
     }
 

@@ -52,7 +52,7 @@ pub async fn lookup(
             // Expired: clear it in its own transaction, so the claim that follows is a plain
             // insert (a delete-then-insert takes gap locks that deadlock concurrent twins).
             let txn = state.db.begin_write().await?;
-            Key::delete_by_id(row.id).exec(&*txn).await?;
+            Key::delete_by_id(row.id).exec(&txn).await?;
             txn.commit().await?;
             Ok(None)
         }
@@ -122,7 +122,7 @@ pub async fn purge_expired(state: &AppState) -> AppResult<u64> {
     let txn = state.db.begin_write().await?;
     let deleted = Key::delete_many()
         .filter(Column::CreatedAt.lte(crate::time::now() - Duration::hours(TTL_HOURS)))
-        .exec(&*txn)
+        .exec(&txn)
         .await?
         .rows_affected;
     txn.commit().await?;

@@ -2,12 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use std::collections::HashMap;
+
 use sea_orm::{ConnectionTrait, Set};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::entity::order;
+use crate::catalog::entity::product;
 use crate::catalog::products;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::fixed;
@@ -214,20 +217,45 @@ pub async fn apply_fields<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Validates items, filling code, description, unit and price from catalog products.
+/// Most items an order takes.
+pub const MAX_ITEMS: usize = 500;
+
+/// The catalog products that `inputs` name, read ahead of the transaction that uses them.
+pub type KnownProducts = HashMap<Uuid, product::Model>;
+
+/// Reads the products that `inputs` name (none when there are too many to take).
+pub async fn known_products<C: ConnectionTrait>(
+    db: &C,
+    inputs: &[ItemInput],
+) -> AppResult<KnownProducts> {
+    if inputs.len() > MAX_ITEMS {
+        return Ok(KnownProducts::new());
+    }
+    let wanted: Vec<Uuid> = inputs.iter().filter_map(|i| i.product_id).collect();
+    products::find_many(db, &wanted).await
+}
+
+/// Validates items, filling code, description, unit and price from catalog products: those in
+/// `known`, read beforehand, and the others read now.
 pub async fn parse_items<C: ConnectionTrait>(
     db: &C,
     inputs: &[ItemInput],
+    known: &KnownProducts,
     may_price: bool,
     check: &mut Checker,
     prefix: &str,
 ) -> AppResult<Vec<NewItem>> {
-    if inputs.len() > 500 {
+    if inputs.len() > MAX_ITEMS {
         check.add(FieldError::new(prefix, "at most 500 items per order"));
         return Ok(Vec::new());
     }
-    let wanted: Vec<Uuid> = inputs.iter().filter_map(|i| i.product_id).collect();
-    let catalog = products::find_many(db, &wanted).await?;
+    let unknown: Vec<Uuid> = inputs
+        .iter()
+        .filter_map(|i| i.product_id)
+        .filter(|id| !known.contains_key(id))
+        .collect();
+    let mut catalog = products::find_many(db, &unknown).await?;
+    catalog.extend(known.iter().map(|(id, p)| (*id, p.clone())));
     let mut items = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
         let field = |name: &str| {

@@ -96,14 +96,14 @@ async fn advance_one(
     };
     let txn = state.db.begin_write().await?;
     // Re-read inside the transaction: another instance may have moved it already.
-    let Some(current) = order::Entity::find_by_id(order.id).one(&*txn).await? else {
+    let Some(current) = order::Entity::find_by_id(order.id).one(&txn).await? else {
         return Ok(false);
     };
     if current.status != timer.from || current.version != order.version {
         return Ok(false);
     }
     match fire(
-        &*txn,
+        &txn,
         state,
         workflow,
         current,

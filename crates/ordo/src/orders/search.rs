@@ -8,10 +8,9 @@
 //! MySQL FULLTEXT in boolean mode (whose index holds words of 3 or more characters, so
 //! shorter terms are checked on the rows the longer ones found).
 
+use crate::db::Deferring;
 use sea_orm::sea_query::{Alias, Expr, Query, SimpleExpr};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::entity::{item, order};
@@ -123,7 +122,7 @@ pub mod row {
 }
 
 /// Writes the document of `order` (a new order, or one whose document may have changed).
-pub async fn save<C: ConnectionTrait>(db: &C, order_id: Uuid, document: String) -> AppResult<()> {
+pub async fn save<C: Deferring>(db: &C, order_id: Uuid, document: String) -> AppResult<()> {
     let updated = row::Entity::update_many()
         .col_expr(row::Column::Document, Expr::value(document.clone()))
         .filter(row::Column::OrderId.eq(order_id))
@@ -137,19 +136,18 @@ pub async fn save<C: ConnectionTrait>(db: &C, order_id: Uuid, document: String) 
 }
 
 /// Writes the document of a new order.
-pub async fn insert<C: ConnectionTrait>(db: &C, order_id: Uuid, document: String) -> AppResult<()> {
-    row::Entity::insert(row::ActiveModel {
+pub async fn insert<C: Deferring>(db: &C, order_id: Uuid, document: String) -> AppResult<()> {
+    db.defer_query(&row::Entity::insert(row::ActiveModel {
         id: sea_orm::NotSet,
         order_id: sea_orm::Set(order_id),
         document: sea_orm::Set(document),
-    })
-    .exec_without_returning(db)
+    }))
     .await?;
     Ok(())
 }
 
 /// Rebuilds the document of `order` from its current customer and items.
-pub async fn refresh<C: ConnectionTrait>(db: &C, order: &order::Model) -> AppResult<()> {
+pub async fn refresh<C: Deferring>(db: &C, order: &order::Model) -> AppResult<()> {
     let customer_name = match order.customer_id {
         Some(id) => {
             customer::Entity::find_by_id(id)
@@ -177,7 +175,7 @@ pub async fn refresh<C: ConnectionTrait>(db: &C, order: &order::Model) -> AppRes
 }
 
 /// Rebuilds the documents of every order of a customer, after its name changed.
-pub async fn refresh_customer<C: ConnectionTrait>(db: &C, customer_id: Uuid) -> AppResult<()> {
+pub async fn refresh_customer<C: Deferring>(db: &C, customer_id: Uuid) -> AppResult<()> {
     let mut query = order::Entity::find().filter(order::Column::CustomerId.eq(customer_id));
     // Locked, so a concurrent change to one of them cannot write its document with the old
     // name after this rewrote it (SQLite writers are serialized already).
@@ -213,10 +211,10 @@ pub async fn backfill_missing(state: &crate::state::AppState) -> AppResult<u64> 
                 ),
             )
             .limit(BATCH)
-            .all(&*txn)
+            .all(&txn)
             .await?;
         for order in &missing {
-            refresh(&*txn, order).await?;
+            refresh(&txn, order).await?;
         }
         txn.commit().await?;
         written += missing.len() as u64;

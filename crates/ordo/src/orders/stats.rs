@@ -8,14 +8,13 @@
 //! - `order_due_stats`: per UTC day the order falls due (its earlier deadline), workflow and
 //!   status, how many orders.
 
+use crate::db::Deferring;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, EntityTrait, IntoActiveModel, Iterable, Set,
-};
+use sea_orm::{ActiveModelTrait, DatabaseBackend, EntityTrait, IntoActiveModel, Iterable, Set};
 
 use super::entity::order;
 use crate::error::AppResult;
@@ -171,7 +170,7 @@ impl Delta {
         }
     }
 
-    pub async fn apply<C: ConnectionTrait>(self, db: &C) -> AppResult<()> {
+    pub async fn apply<C: Deferring>(self, db: &C) -> AppResult<()> {
         let daily: Vec<row::ActiveModel> = self
             .daily
             .into_iter()
@@ -220,16 +219,17 @@ async fn upsert_adding_all<C, A>(
     counts: &[<A::Entity as EntityTrait>::Column],
 ) -> AppResult<()>
 where
-    C: ConnectionTrait,
+    C: Deferring,
     A: ActiveModelTrait + Clone,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
     let backend = db.get_database_backend();
     for chunk in rows.chunks(500) {
-        A::Entity::insert_many(chunk.to_vec())
-            .on_conflict(upsert_adding::<A::Entity>(backend, counts))
-            .exec_without_returning(db)
-            .await?;
+        db.defer_query(
+            &A::Entity::insert_many(chunk.to_vec())
+                .on_conflict(upsert_adding::<A::Entity>(backend, counts)),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -253,7 +253,7 @@ fn upsert_adding<E: EntityTrait>(backend: DatabaseBackend, counts: &[E::Column])
 
 /// Moves an order's contribution from `before` to `after` (either may be absent: created,
 /// deleted). Nothing is written when the order stays in the same row with the same counts.
-pub async fn record<C: ConnectionTrait>(
+pub async fn record<C: Deferring>(
     db: &C,
     before: Option<&order::Model>,
     after: Option<&order::Model>,

@@ -291,7 +291,7 @@ pub async fn create(
     let exists = Entry::find()
         .filter(Column::Kind.eq(kind.as_str()))
         .filter(Column::Code.eq(code.clone()))
-        .count(&*txn)
+        .count(&txn)
         .await?;
     if exists > 0 {
         return Err(AppError::conflict("code", format!("{code} already exists")));
@@ -307,11 +307,11 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&*txn)
+    .insert(&txn)
     .await?;
     let entry = AuditEntry::new("reference.created", "reference", created.id)
         .with_details(json!({ "after": snapshot(&created) }));
-    record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(created.into())
 }
@@ -345,7 +345,7 @@ pub async fn update(
     }
     check.finish()?;
     let txn = state.db.begin_write().await?;
-    let before = find(&*txn, kind, id).await?;
+    let before = find(&txn, kind, id).await?;
     let mut row: entity::ActiveModel = before.clone().into();
     if let Some(d) = description {
         row.description = Set(d);
@@ -357,10 +357,10 @@ pub async fn update(
         row.active = Set(active);
     }
     row.updated_at = Set(crate::time::now());
-    let after = row.update(&*txn).await?;
+    let after = row.update(&txn).await?;
     let entry = AuditEntry::new("reference.updated", "reference", id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));
-    record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
@@ -374,21 +374,21 @@ pub async fn delete(
     ctx: &RequestContext,
 ) -> AppResult<Option<EntryView>> {
     let txn = state.db.begin_write().await?;
-    let before = find(&*txn, kind, id).await?;
+    let before = find(&txn, kind, id).await?;
     let result = if before.used {
         let mut row: entity::ActiveModel = before.clone().into();
         row.active = Set(false);
         row.updated_at = Set(crate::time::now());
-        let after = row.update(&*txn).await?;
+        let after = row.update(&txn).await?;
         let entry = AuditEntry::new("reference.deactivated", "reference", id)
             .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));
-        record_change(&*txn, Some(actor.id), ctx, entry).await?;
+        record_change(&txn, Some(actor.id), ctx, entry).await?;
         Some(after.into())
     } else {
-        Entry::delete_by_id(id).exec(&*txn).await?;
+        Entry::delete_by_id(id).exec(&txn).await?;
         let entry = AuditEntry::new("reference.deleted", "reference", id)
             .with_details(json!({ "before": snapshot(&before) }));
-        record_change(&*txn, Some(actor.id), ctx, entry).await?;
+        record_change(&txn, Some(actor.id), ctx, entry).await?;
         None
     };
     txn.commit().await?;

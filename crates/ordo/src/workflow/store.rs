@@ -76,7 +76,7 @@ pub async fn create(
 ) -> AppResult<Workflow> {
     workflow.validate().map_err(AppError::Validation)?;
     let txn = state.db.begin_write().await?;
-    if find(&*txn, &workflow.name).await?.is_some() {
+    if find(&txn, &workflow.name).await?.is_some() {
         return Err(AppError::conflict(
             "name",
             format!("a workflow named {} exists", workflow.name),
@@ -88,11 +88,11 @@ pub async fn create(
         created_by: Set(Some(actor.id)),
         created_at: Set(crate::time::now()),
     }
-    .insert(&*txn)
+    .insert(&txn)
     .await?;
     let entry = AuditEntry::new("workflow.created", "workflow", &workflow.name)
         .with_details(json!({ "definition": workflow }));
-    record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(workflow)
 }

@@ -101,10 +101,10 @@ pub async fn create(
         email_verified: false,
     };
     let txn = state.db.begin_write().await?;
-    let user = users::insert(&*txn, new).await?;
+    let user = users::insert(&txn, new).await?;
     let entry = AuditEntry::new("user.created", "user", user.id)
         .with_details(json!({ "after": snapshot(&user) }));
-    crate::events::record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    crate::events::record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(user.into())
 }
@@ -137,7 +137,7 @@ pub async fn update(
     let profile = req.profile.parse(&mut check, false);
     check.finish()?;
     let txn = state.db.begin_write().await?;
-    let before = users::find_live(&*txn, id).await?;
+    let before = users::find_live(&txn, id).await?;
     let mut row: user::ActiveModel = before.clone().into();
     if let Some(email) = email {
         if email.as_str() != before.email {
@@ -147,10 +147,10 @@ pub async fn update(
     }
     profile.apply(&mut row);
     row.updated_at = Set(crate::time::now());
-    let after = row.update(&*txn).await?;
+    let after = row.update(&txn).await?;
     let entry = AuditEntry::new("user.updated", "user", id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));
-    crate::events::record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    crate::events::record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
@@ -163,18 +163,18 @@ pub async fn set_role(
     ctx: &RequestContext,
 ) -> AppResult<UserView> {
     let txn = state.db.begin_write().await?;
-    let before = users::find_live(&*txn, id).await?;
+    let before = users::find_live(&txn, id).await?;
     if role != Role::Admin {
-        users::ensure_other_active_admin(&*txn, &before).await?;
+        users::ensure_other_active_admin(&txn, &before).await?;
     }
     let mut row: user::ActiveModel = before.clone().into();
     row.role = Set(role.as_str().to_string());
     row.updated_at = Set(crate::time::now());
-    let after = row.update(&*txn).await?;
+    let after = row.update(&txn).await?;
     let entry = AuditEntry::new("user.role_changed", "user", id).with_details(
         json!({ "before": { "role": before.role }, "after": { "role": after.role } }),
     );
-    crate::events::record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    crate::events::record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
@@ -187,15 +187,15 @@ pub async fn set_active(
     ctx: &RequestContext,
 ) -> AppResult<UserView> {
     let txn = state.db.begin_write().await?;
-    let before = users::find_live(&*txn, id).await?;
+    let before = users::find_live(&txn, id).await?;
     if !active {
-        users::ensure_other_active_admin(&*txn, &before).await?;
-        sessions::revoke_all(&*txn, id, "deactivated").await?;
+        users::ensure_other_active_admin(&txn, &before).await?;
+        sessions::revoke_all(&txn, id, "deactivated").await?;
     }
     let mut row: user::ActiveModel = before.clone().into();
     row.active = Set(active);
     row.updated_at = Set(crate::time::now());
-    let after = row.update(&*txn).await?;
+    let after = row.update(&txn).await?;
     let action = if active {
         "user.activated"
     } else {
@@ -204,7 +204,7 @@ pub async fn set_active(
     let entry = AuditEntry::new(action, "user", id).with_details(
         json!({ "before": { "active": before.active }, "after": { "active": after.active } }),
     );
-    crate::events::record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    crate::events::record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
@@ -216,12 +216,12 @@ pub async fn delete(
     ctx: &RequestContext,
 ) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
-    let target = users::find_live(&*txn, id).await?;
-    users::ensure_other_active_admin(&*txn, &target).await?;
+    let target = users::find_live(&txn, id).await?;
+    users::ensure_other_active_admin(&txn, &target).await?;
     let entry = AuditEntry::new("user.deleted", "user", id)
         .with_details(json!({ "before": snapshot(&target) }));
-    users::erase(&*txn, target).await?;
-    crate::events::record_change(&*txn, Some(actor.id), ctx, entry).await?;
+    users::erase(&txn, target).await?;
+    crate::events::record_change(&txn, Some(actor.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -254,10 +254,10 @@ pub async fn create_from_cli(
     };
     let ctx = RequestContext::system("cli");
     let txn = state.db.begin_write().await?;
-    let user = users::insert(&*txn, new).await?;
+    let user = users::insert(&txn, new).await?;
     let entry = AuditEntry::new("user.created", "user", user.id)
         .with_details(json!({ "after": snapshot(&user), "via": "cli" }));
-    crate::events::record_change(&*txn, None, &ctx, entry).await?;
+    crate::events::record_change(&txn, None, &ctx, entry).await?;
     txn.commit().await?;
     if role == Role::Admin {
         state

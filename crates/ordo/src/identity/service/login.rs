@@ -70,7 +70,7 @@ async fn record_attempt(state: &AppState, email: &str, ip: &str) -> AppResult<Uu
         success: Set(false),
         created_at: Set(crate::time::now()),
     }
-    .insert(&*txn)
+    .insert(&txn)
     .await?;
     txn.commit().await?;
     Ok(id)
@@ -88,7 +88,7 @@ pub async fn login(
     if let Some(retry_after_secs) = lockout(state, state.db.conn(), &email, &ip, attempt).await? {
         // A refused attempt does not extend the lockout.
         let txn = state.db.begin_write().await?;
-        LoginAttempt::delete_by_id(attempt).exec(&*txn).await?;
+        LoginAttempt::delete_by_id(attempt).exec(&txn).await?;
         txn.commit().await?;
         return Err(AppError::RateLimited { retry_after_secs });
     }
@@ -106,12 +106,12 @@ pub async fn login(
             LoginAttempt::update_many()
                 .col_expr(Column::Success, sea_orm::sea_query::Expr::value(true))
                 .filter(Column::Id.eq(attempt))
-                .exec(&*txn)
+                .exec(&txn)
                 .await?;
-            let session = sessions::open(&*txn, state, user.id, "password", ctx).await?;
+            let session = sessions::open(&txn, state, user.id, "password", ctx).await?;
             let entry = AuditEntry::new("auth.login", "user", user.id)
                 .with_details(json!({ "method": "password", "sessionId": session.session_id }));
-            crate::events::record_change(&*txn, Some(user.id), ctx, entry).await?;
+            crate::events::record_change(&txn, Some(user.id), ctx, entry).await?;
             txn.commit().await?;
             sessions::token_response(state, user, session)
         }
@@ -127,7 +127,7 @@ pub async fn login(
                 entity_id: user.as_ref().map(|u| u.id.to_string()),
                 details: json!({ "email": email, "reason": reason }),
             };
-            crate::events::record_change(&*txn, user.as_ref().map(|u| u.id), ctx, entry).await?;
+            crate::events::record_change(&txn, user.as_ref().map(|u| u.id), ctx, entry).await?;
             txn.commit().await?;
             Err(AppError::Unauthorized(FAILED.into()))
         }

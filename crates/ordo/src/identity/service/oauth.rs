@@ -166,7 +166,7 @@ pub async fn start(state: &AppState, provider: Provider) -> AppResult<String> {
     // Forget abandoned sign-ins as we go.
     oauth_state::Entity::delete_many()
         .filter(oauth_state::Column::ExpiresAt.lt(now))
-        .exec(&*txn)
+        .exec(&txn)
         .await?;
     oauth_state::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -176,7 +176,7 @@ pub async fn start(state: &AppState, provider: Provider) -> AppResult<String> {
         created_at: Set(now),
         expires_at: Set(now + Duration::minutes(10)),
     }
-    .insert(&*txn)
+    .insert(&txn)
     .await?;
     txn.commit().await?;
     Ok(url.to_string())
@@ -327,10 +327,10 @@ async fn sign_in(
     let linked = oauth_identity::Entity::find()
         .filter(oauth_identity::Column::Provider.eq(provider.as_str()))
         .filter(oauth_identity::Column::Subject.eq(identity.subject.clone()))
-        .one(&*txn)
+        .one(&txn)
         .await?;
     let (user, how) = match linked {
-        Some(link) => (users::find_live(&*txn, link.user_id).await?, "existing"),
+        Some(link) => (users::find_live(&txn, link.user_id).await?, "existing"),
         None => {
             let email = identity
                 .verified_email
@@ -342,12 +342,12 @@ async fn sign_in(
                         "The provider did not confirm a verified e-mail address",
                     )
                 })?;
-            let (user, how) = match users::find_by_email(&*txn, email.as_str()).await? {
+            let (user, how) = match users::find_by_email(&txn, email.as_str()).await? {
                 // The provider proved the address belongs to this person. If the account never
                 // proved it, whoever set its password may not be its owner: the password goes and
                 // its sessions end, so only the address's owner keeps the account.
                 Some(user) if !user.email_verified => {
-                    (claim_unverified(&*txn, user, ctx).await?, "claimed")
+                    (claim_unverified(&txn, user, ctx).await?, "claimed")
                 }
                 Some(user) => (user, "linked"),
                 None => {
@@ -374,7 +374,7 @@ async fn sign_in(
                         profile,
                         email_verified: true,
                     };
-                    (users::insert(&*txn, new).await?, "created")
+                    (users::insert(&txn, new).await?, "created")
                 }
             };
             oauth_identity::ActiveModel {
@@ -385,7 +385,7 @@ async fn sign_in(
                 email: Set(user.email.clone()),
                 created_at: Set(crate::time::now()),
             }
-            .insert(&*txn)
+            .insert(&txn)
             .await?;
             (user, how)
         }
@@ -393,18 +393,18 @@ async fn sign_in(
     if !user.active {
         return Err(AppError::Unauthorized("This account is deactivated".into()));
     }
-    let user = mark_verified(&*txn, user).await?;
+    let user = mark_verified(&txn, user).await?;
     let method = format!("oauth:{}", provider.as_str());
-    let session = sessions::open(&*txn, state, user.id, &method, ctx).await?;
+    let session = sessions::open(&txn, state, user.id, &method, ctx).await?;
     let entry = AuditEntry::new("auth.login", "user", user.id)
         .with_details(json!({ "method": method, "account": how, "sessionId": session.session_id }));
-    crate::events::record_change(&*txn, Some(user.id), ctx, entry).await?;
+    crate::events::record_change(&txn, Some(user.id), ctx, entry).await?;
     txn.commit().await?;
     sessions::token_response(state, user, session)
 }
 
 async fn claim_unverified(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &impl crate::db::Deferring,
     user: user::Model,
     ctx: &RequestContext,
 ) -> AppResult<user::Model> {

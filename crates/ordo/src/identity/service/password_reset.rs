@@ -37,10 +37,10 @@ pub async fn request_reset(state: &AppState, email: &str, ctx: &RequestContext) 
         expires_at: Set(now + Duration::seconds(ttl as i64)),
         used_at: Set(None),
     }
-    .insert(&*txn)
+    .insert(&txn)
     .await?;
     crate::events::record_change(
-        &*txn,
+        &txn,
         Some(user.id),
         ctx,
         AuditEntry::new("auth.password_reset_requested", "user", user.id),
@@ -104,7 +104,7 @@ pub async fn reset(
         .col_expr(reset_token::Column::UsedAt, Expr::value(now))
         .filter(reset_token::Column::Id.eq(row.id))
         .filter(reset_token::Column::UsedAt.is_null())
-        .exec(&*txn)
+        .exec(&txn)
         .await?
         .rows_affected;
     if claimed != 1 {
@@ -116,11 +116,11 @@ pub async fn reset(
     // The reset link reached the address: it is verified now.
     active.email_verified = Set(true);
     active.updated_at = Set(now);
-    active.update(&*txn).await?;
-    sessions::revoke_all(&*txn, user_id, "password_reset").await?;
+    active.update(&txn).await?;
+    sessions::revoke_all(&txn, user_id, "password_reset").await?;
     let entry = AuditEntry::new("auth.password_reset", "user", user_id)
         .with_details(json!({ "sessionsRevoked": true }));
-    crate::events::record_change(&*txn, Some(user_id), ctx, entry).await?;
+    crate::events::record_change(&txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -40,14 +40,14 @@ pub async fn update(
     let profile = input.parse(&mut check, false);
     check.finish()?;
     let txn = state.db.begin_write().await?;
-    let before = users::find_live(&*txn, user_id).await?;
+    let before = users::find_live(&txn, user_id).await?;
     let mut row: user::ActiveModel = before.clone().into();
     profile.apply(&mut row);
     row.updated_at = Set(crate::time::now());
-    let after = row.update(&*txn).await?;
+    let after = row.update(&txn).await?;
     let entry = AuditEntry::new("user.profile_updated", "user", user_id)
         .with_details(json!({ "before": snapshot(&before), "after": snapshot(&after) }));
-    crate::events::record_change(&*txn, Some(user_id), ctx, entry).await?;
+    crate::events::record_change(&txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
@@ -83,13 +83,13 @@ pub async fn change_password(
         .map_err(|e| AppError::Validation(vec![e]))?;
     let hash = state.hasher.hash(req.new_password).await?;
     let txn = state.db.begin_write().await?;
-    let mut row: user::ActiveModel = users::find_live(&*txn, user_id).await?.into();
+    let mut row: user::ActiveModel = users::find_live(&txn, user_id).await?.into();
     row.password_hash = Set(Some(hash));
     row.updated_at = Set(crate::time::now());
-    row.update(&*txn).await?;
-    revoke_other_sessions(&*txn, user_id, session_id).await?;
+    row.update(&txn).await?;
+    revoke_other_sessions(&txn, user_id, session_id).await?;
     crate::events::record_change(
-        &*txn,
+        &txn,
         Some(user_id),
         ctx,
         AuditEntry::new("user.password_changed", "user", user_id),
@@ -136,10 +136,8 @@ pub async fn set_photo(
             }
         })?;
     let txn = state.db.begin_write().await?;
-    let user = users::find_live(&*txn, user_id).await?;
-    avatar_row::Entity::delete_by_id(user_id)
-        .exec(&*txn)
-        .await?;
+    let user = users::find_live(&txn, user_id).await?;
+    avatar_row::Entity::delete_by_id(user_id).exec(&txn).await?;
     let size = processed.len();
     avatar_row::ActiveModel {
         user_id: Set(user_id),
@@ -147,15 +145,15 @@ pub async fn set_photo(
         data: Set(processed),
         updated_at: Set(crate::time::now()),
     }
-    .insert(&*txn)
+    .insert(&txn)
     .await?;
     let mut row: user::ActiveModel = user.into();
     row.has_avatar = Set(true);
     row.updated_at = Set(crate::time::now());
-    let after = row.update(&*txn).await?;
+    let after = row.update(&txn).await?;
     let entry = AuditEntry::new("user.photo_changed", "user", user_id)
         .with_details(json!({ "bytes": size }));
-    crate::events::record_change(&*txn, Some(user_id), ctx, entry).await?;
+    crate::events::record_change(&txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;
     Ok(after.into())
 }
@@ -174,12 +172,12 @@ pub async fn delete_account(
     ctx: &RequestContext,
 ) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
-    let user = users::find_live(&*txn, user_id).await?;
-    users::ensure_other_active_admin(&*txn, &user).await?;
+    let user = users::find_live(&txn, user_id).await?;
+    users::ensure_other_active_admin(&txn, &user).await?;
     let entry = AuditEntry::new("user.account_deleted", "user", user_id)
         .with_details(json!({ "by": "self" }));
-    users::erase(&*txn, user).await?;
-    crate::events::record_change(&*txn, Some(user_id), ctx, entry).await?;
+    users::erase(&txn, user).await?;
+    crate::events::record_change(&txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())
 }

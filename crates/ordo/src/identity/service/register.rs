@@ -49,10 +49,10 @@ pub async fn register(
 ) -> AppResult<UserView> {
     let new = new_user(state, &req, Role::Customer).await?;
     let txn = state.db.begin_write().await?;
-    let user = users::insert(&*txn, new).await?;
+    let user = users::insert(&txn, new).await?;
     let entry = AuditEntry::new("user.registered", "user", user.id)
         .with_details(json!({ "email": user.email, "role": user.role }));
-    crate::events::record_change(&*txn, Some(user.id), ctx, entry).await?;
+    crate::events::record_change(&txn, Some(user.id), ctx, entry).await?;
     txn.commit().await?;
     Ok(user.into())
 }
@@ -105,17 +105,17 @@ pub async fn setup(
             "Ordo is already set up; sign in instead",
         ));
     }
-    if users::any_active_admin(&*txn).await? {
+    if users::any_active_admin(&txn).await? {
         return Err(AppError::state_conflict(
             "SETUP_DONE",
             "Ordo is already set up; sign in instead",
         ));
     }
     let result = async {
-        let user = users::insert(&*txn, new).await?;
+        let user = users::insert(&txn, new).await?;
         let entry = AuditEntry::new("user.first_admin_created", "user", user.id)
             .with_details(json!({ "email": user.email }));
-        crate::events::record_change(&*txn, Some(user.id), ctx, entry).await?;
+        crate::events::record_change(&txn, Some(user.id), ctx, entry).await?;
         Ok::<_, AppError>(user)
     }
     .await;

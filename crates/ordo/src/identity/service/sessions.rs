@@ -127,11 +127,11 @@ pub async fn refresh(
     let txn = state.db.begin_write().await?;
     let token = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash))
-        .one(&*txn)
+        .one(&txn)
         .await?
         .ok_or_else(invalid_refresh)?;
     let session = session::Entity::find_by_id(token.session_id)
-        .one(&*txn)
+        .one(&txn)
         .await?
         .ok_or_else(invalid_refresh)?;
     let now = crate::time::now();
@@ -143,30 +143,30 @@ pub async fn refresh(
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
         .filter(refresh_token::Column::Id.eq(token.id))
         .filter(refresh_token::Column::UsedAt.is_null())
-        .exec(&*txn)
+        .exec(&txn)
         .await?
         .rows_affected
         == 1;
     // `None` when the token had been spent already.
     let rotated = if !claimed {
-        revoke(&*txn, session.id, "refresh_token_reuse").await?;
+        revoke(&txn, session.id, "refresh_token_reuse").await?;
         let entry = AuditEntry::new("auth.refresh_token_reused", "session", session.id);
-        crate::events::record_change(&*txn, Some(session.user_id), ctx, entry).await?;
+        crate::events::record_change(&txn, Some(session.user_id), ctx, entry).await?;
         None
     } else {
         if token.expires_at <= now {
             return Err(invalid_refresh());
         }
         let user = user::Entity::find_by_id(session.user_id)
-            .one(&*txn)
+            .one(&txn)
             .await?
             .ok_or_else(invalid_refresh)?;
         if !user.active || user.deleted_at.is_some() {
             return Err(invalid_refresh());
         }
-        let refresh_token = mint_refresh_token(&*txn, state, session.id).await?;
+        let refresh_token = mint_refresh_token(&txn, state, session.id).await?;
         let entry = AuditEntry::new("auth.token_refreshed", "session", session.id);
-        crate::events::record_change(&*txn, Some(user.id), ctx, entry).await?;
+        crate::events::record_change(&txn, Some(user.id), ctx, entry).await?;
         let new_session = NewSession {
             session_id: session.id,
             refresh_token,
@@ -190,9 +190,9 @@ pub async fn logout(
     ctx: &RequestContext,
 ) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
-    revoke(&*txn, session_id, "logout").await?;
+    revoke(&txn, session_id, "logout").await?;
     let entry = AuditEntry::new("auth.logout", "session", session_id).with_details(json!({}));
-    crate::events::record_change(&*txn, Some(user_id), ctx, entry).await?;
+    crate::events::record_change(&txn, Some(user_id), ctx, entry).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -85,8 +85,9 @@ async fn create_order(
         *response.status_mut() = StatusCode::from_u16(replay.status).unwrap_or(StatusCode::CREATED);
         return Ok(response);
     }
+    let known = create::known_products(&state, &input).await?;
     let txn = state.db.begin_write().await?;
-    let Some(claim) = idempotency::claim(&*txn, user.id, &key, &hash).await? else {
+    let Some(claim) = idempotency::claim(&txn, user.id, &key, &hash).await? else {
         // A concurrent request with the same key won; answer what it stored. Ending this
         // (empty) transaction with a commit waits until the winner's is durable: on SQLite the
         // two may share one group commit, and its answer is readable only after it.
@@ -99,10 +100,10 @@ async fn create_order(
             )),
         };
     };
-    let order = create::create_in(&*txn, &state, &viewer, &input, &ctx).await?;
-    let view = read::view(&*txn, &state, &viewer, order).await?;
+    let order = create::create_in(&txn, &state, &viewer, &input, &known, &ctx).await?;
+    let view = read::view(&txn, &state, &viewer, order).await?;
     let body = to_json(&view)?;
-    idempotency::store(&*txn, claim, 201, &body).await?;
+    idempotency::store(&txn, claim, 201, &body).await?;
     txn.commit().await?;
     Ok(created(body, Some(view.order.version), false))
 }

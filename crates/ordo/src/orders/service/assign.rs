@@ -1,7 +1,8 @@
 //! Assigning an order to the staff member (or manager) who works it.
 
+use crate::db::Deferring;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -34,13 +35,13 @@ pub async fn assign(
     ctx: &RequestContext,
 ) -> AppResult<order::Model> {
     let txn = state.db.begin_write().await?;
-    let updated = assign_in(&*txn, viewer, order_id, req, ctx).await?;
+    let updated = assign_in(&txn, viewer, order_id, req, ctx).await?;
     txn.commit().await?;
     Ok(updated)
 }
 
 /// Assigns inside the caller's write transaction.
-pub async fn assign_in<C: ConnectionTrait>(
+pub async fn assign_in<C: Deferring>(
     txn: &C,
     viewer: &Viewer,
     order_id: Uuid,

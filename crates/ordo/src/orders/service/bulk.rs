@@ -2,6 +2,7 @@
 //! its single-order route (same rules, audit and event). By default each order is its own
 //! transaction and the answer says per order what happened; `atomic` makes it all or nothing.
 
+use crate::db::Deferring;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -128,7 +129,7 @@ fn validate(viewer: &Viewer, req: &BulkRequest) -> AppResult<()> {
 }
 
 /// Applies the action to one order inside `txn`.
-async fn apply<C: sea_orm::ConnectionTrait>(
+async fn apply<C: Deferring>(
     txn: &C,
     state: &AppState,
     viewer: &Viewer,
@@ -175,7 +176,7 @@ pub async fn run(
         let txn = state.db.begin_write().await?;
         let (failure, summary) = stats::deferred(async {
             for (i, id) in req.ids.iter().enumerate() {
-                if let Err(err) = apply(&*txn, state, viewer, &req, *id, ctx).await {
+                if let Err(err) = apply(&txn, state, viewer, &req, *id, ctx).await {
                     return Some((i, err));
                 }
             }
@@ -184,7 +185,7 @@ pub async fn run(
         .await;
         match failure {
             None => {
-                summary.apply(&*txn).await?;
+                summary.apply(&txn).await?;
                 txn.commit().await?;
                 results.extend(req.ids.iter().map(|id| done(*id)));
             }
@@ -202,7 +203,7 @@ pub async fn run(
     } else {
         for id in &req.ids {
             let txn = state.db.begin_write().await?;
-            match apply(&*txn, state, viewer, &req, *id, ctx).await {
+            match apply(&txn, state, viewer, &req, *id, ctx).await {
                 Ok(()) => {
                     txn.commit().await?;
                     results.push(done(*id));

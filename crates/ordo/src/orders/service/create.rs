@@ -1,6 +1,7 @@
 //! Placing an order.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Set};
+use crate::db::Deferring;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Set, TryIntoModel};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -15,7 +16,7 @@ use crate::identity::fields::Checker;
 use crate::identity::role::Role;
 use crate::orders::access::Viewer;
 use crate::orders::entity::{item, order};
-use crate::orders::input::{self, NewItem, OrderInput};
+use crate::orders::input::{self, KnownProducts, NewItem, OrderInput};
 use crate::state::AppState;
 use crate::workflow::{store as workflows, Effect, OrderField};
 
@@ -49,21 +50,20 @@ fn item_rows(order_id: Uuid, items: Vec<NewItem>, start: i32) -> AppResult<Vec<i
 }
 
 /// Writes item rows in one statement.
-async fn write_items<C: ConnectionTrait>(db: &C, rows: &[item::Model]) -> AppResult<()> {
+async fn write_items<C: Deferring>(db: &C, rows: &[item::Model]) -> AppResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    item::Entity::insert_many(
+    db.defer_query(&item::Entity::insert_many(
         rows.iter()
             .map(|row| row.clone().into_active_model().reset_all()),
-    )
-    .exec_without_returning(db)
+    ))
     .await?;
     Ok(())
 }
 
 /// Inserts `items` for `order_id` from position `start`.
-pub async fn insert_items<C: ConnectionTrait>(
+pub async fn insert_items<C: Deferring>(
     db: &C,
     order_id: Uuid,
     items: Vec<NewItem>,
@@ -113,18 +113,30 @@ pub async fn create(
     input: OrderInput,
     ctx: &RequestContext,
 ) -> AppResult<order::Model> {
+    let known = known_products(state, &input).await?;
     let txn = state.db.begin_write().await?;
-    let created = create_in(&*txn, state, viewer, &input, ctx).await?;
+    let created = create_in(&txn, state, viewer, &input, &known, ctx).await?;
     txn.commit().await?;
     Ok(created)
 }
 
-/// Creates the order inside the caller's write transaction (so idempotency keys can share it).
-pub async fn create_in<C: ConnectionTrait>(
+/// The products that `input`'s items name, read before the writers' turn is taken: on SQLite
+/// every statement made during the turn holds up every other writer.
+pub async fn known_products(state: &AppState, input: &OrderInput) -> AppResult<KnownProducts> {
+    match &input.items {
+        Some(items) => input::known_products(state.db.conn(), items).await,
+        None => Ok(KnownProducts::new()),
+    }
+}
+
+/// Creates the order inside the caller's write transaction (so idempotency keys can share it),
+/// taking products from `known` where they are there.
+pub async fn create_in<C: Deferring>(
     db: &C,
     state: &AppState,
     viewer: &Viewer,
     input: &OrderInput,
+    known: &KnownProducts,
     ctx: &RequestContext,
 ) -> AppResult<order::Model> {
     let mut check = Checker::default();
@@ -162,7 +174,10 @@ pub async fn create_in<C: ConnectionTrait>(
             ));
             None
         }
-        (Role::Customer, _) => viewer.customer_id,
+        (Role::Customer, _) => {
+            customer = viewer.customer.clone();
+            viewer.customer_id
+        }
         (_, Some(id)) => match customers::find(db, id).await {
             Ok(c) if c.active => {
                 customer = Some(c);
@@ -231,7 +246,7 @@ pub async fn create_in<C: ConnectionTrait>(
     }
     let mut new_items = match &input.items {
         Some(items) => {
-            input::parse_items(db, items, viewer.may_price(), &mut check, "items").await?
+            input::parse_items(db, items, known, viewer.may_price(), &mut check, "items").await?
         }
         None => Vec::new(),
     };
@@ -271,7 +286,9 @@ pub async fn create_in<C: ConnectionTrait>(
     let reserve = workflow.on_create.contains(&Effect::ReserveStock);
     row.total = Set(effects::total(&items));
     row.stock_reserved = Set(reserve);
-    let created = row.insert(db).await?;
+    // Every column is set, so the row as written is known without reading it back.
+    let created = row.clone().try_into_model()?;
+    db.defer_query(&order::Entity::insert(row)).await?;
     if reserve {
         effects::reserve_new(db, &created, &mut items, Some(viewer.user.id)).await?;
     }

@@ -3,7 +3,8 @@
 //! Stock rows are always touched in product-id order, whatever the order of the items, so two
 //! orders with the same products in another order cannot deadlock each other.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use crate::db::Deferring;
+use sea_orm::{ActiveModelTrait, Set};
 use uuid::Uuid;
 
 use crate::error::AppResult;
@@ -28,7 +29,7 @@ fn lock_order(items: &[item::Model]) -> Vec<usize> {
 
 /// Makes each item's reservation match `reserve ? open quantity : 0`, reserving or releasing the
 /// difference. Answers the items as they are afterwards, in their original order.
-pub async fn resync_reservations<C: ConnectionTrait>(
+pub async fn resync_reservations<C: Deferring>(
     db: &C,
     order: &order::Model,
     items: Vec<item::Model>,
@@ -66,7 +67,7 @@ pub async fn resync_reservations<C: ConnectionTrait>(
 }
 
 /// Reserves the open quantity of each item of a new order, before the items are written.
-pub async fn reserve_new<C: ConnectionTrait>(
+pub async fn reserve_new<C: Deferring>(
     db: &C,
     order: &order::Model,
     items: &mut [item::Model],
@@ -85,7 +86,7 @@ pub async fn reserve_new<C: ConnectionTrait>(
 
 /// Ships up to `limit` (all open quantities when None), reserved stock first, then available
 /// stock. Answers the items afterwards (in their original order) and the total shipped now.
-pub async fn ship_open<C: ConnectionTrait>(
+pub async fn ship_open<C: Deferring>(
     db: &C,
     order: &order::Model,
     items: Vec<item::Model>,

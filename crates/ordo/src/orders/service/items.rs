@@ -1,6 +1,7 @@
 //! Changing an order's items. Totals are recomputed and reservations follow in the same
 //! transaction.
 
+use crate::db::Deferring;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
@@ -37,7 +38,7 @@ pub async fn list(state: &AppState, viewer: &Viewer, order_id: Uuid) -> AppResul
 
 /// After items changed: reservations follow, the total is recomputed, history of the change is
 /// audited.
-async fn settle<C: ConnectionTrait>(
+async fn settle<C: Deferring>(
     db: &C,
     viewer: &Viewer,
     order: &order::Model,
@@ -84,19 +85,14 @@ pub async fn add(
     if_match: Option<i32>,
     ctx: &RequestContext,
 ) -> AppResult<ItemView> {
+    let items = std::slice::from_ref(&input);
+    let known = input::known_products(state.db.conn(), items).await?;
     let txn = state.db.begin_write().await?;
     let mut check = Checker::default();
-    let new = input::parse_items(
-        &*txn,
-        std::slice::from_ref(&input),
-        viewer.may_price(),
-        &mut check,
-        "",
-    )
-    .await?;
+    let new = input::parse_items(&txn, items, &known, viewer.may_price(), &mut check, "").await?;
     check.finish()?;
-    let order = open_for_edit(&*txn, viewer, order_id, if_match).await?;
-    let existing = store::items(&*txn, order_id).await?;
+    let order = open_for_edit(&txn, viewer, order_id, if_match).await?;
+    let existing = store::items(&txn, order_id).await?;
     if existing.len() >= 500 {
         return Err(AppError::rule(
             "TOO_MANY_ITEMS",
@@ -104,12 +100,12 @@ pub async fn add(
         ));
     }
     let position = existing.iter().map(|i| i.position).max().unwrap_or(0) + 1;
-    let created = super::create::insert_items(&*txn, order_id, new, position)
+    let created = super::create::insert_items(&txn, order_id, new, position)
         .await?
         .remove(0);
     let details =
         json!({ "id": created.id, "code": created.code, "quantity": fixed::qty(created.quantity) });
-    let items = settle(&*txn, viewer, &order, "order.item_added", details, ctx).await?;
+    let items = settle(&txn, viewer, &order, "order.item_added", details, ctx).await?;
     txn.commit().await?;
     let created = items
         .into_iter()
@@ -172,8 +168,8 @@ pub async fn patch(
         .and_then(|d| check.check(fields::required_text("description", d, 500)));
     check.finish()?;
     let txn = state.db.begin_write().await?;
-    let order = open_for_edit(&*txn, viewer, order_id, if_match.or(patch.version)).await?;
-    let before = find_item(&*txn, order_id, item_id).await?;
+    let order = open_for_edit(&txn, viewer, order_id, if_match.or(patch.version)).await?;
+    let before = find_item(&txn, order_id, item_id).await?;
     if quantity.is_some_and(|q| q < before.shipped_quantity) {
         return Err(AppError::rule(
             "BELOW_SHIPPED",
@@ -196,10 +192,10 @@ pub async fn patch(
     if let Some(d) = description {
         row.description = Set(d);
     }
-    row.update(&*txn).await?;
+    row.update(&txn).await?;
     let details = json!({ "id": item_id, "before": { "quantity": fixed::qty(before.quantity), "unitPrice": fixed::money(before.unit_price) },
                           "after": { "quantity": fixed::qty(q), "unitPrice": fixed::money(p) } });
-    let items = settle(&*txn, viewer, &order, "order.item_updated", details, ctx).await?;
+    let items = settle(&txn, viewer, &order, "order.item_updated", details, ctx).await?;
     txn.commit().await?;
     items
         .into_iter()
@@ -217,8 +213,8 @@ pub async fn remove(
     ctx: &RequestContext,
 ) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
-    let order = open_for_edit(&*txn, viewer, order_id, if_match).await?;
-    let before = find_item(&*txn, order_id, item_id).await?;
+    let order = open_for_edit(&txn, viewer, order_id, if_match).await?;
+    let before = find_item(&txn, order_id, item_id).await?;
     if before.shipped_quantity > 0 {
         return Err(AppError::rule(
             "ITEM_SHIPPED",
@@ -227,17 +223,17 @@ pub async fn remove(
     }
     // Return its reservation before the row goes.
     effects::resync_reservations(
-        &*txn,
+        &txn,
         &order,
         vec![before.clone()],
         false,
         Some(viewer.user.id),
     )
     .await?;
-    item::Entity::delete_by_id(item_id).exec(&*txn).await?;
+    item::Entity::delete_by_id(item_id).exec(&txn).await?;
     let details =
         json!({ "id": item_id, "code": before.code, "quantity": fixed::qty(before.quantity) });
-    settle(&*txn, viewer, &order, "order.item_removed", details, ctx).await?;
+    settle(&txn, viewer, &order, "order.item_removed", details, ctx).await?;
     txn.commit().await?;
     Ok(())
 }

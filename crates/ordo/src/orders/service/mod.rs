@@ -11,14 +11,15 @@ pub mod shipments;
 pub mod transition;
 pub mod update;
 
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use crate::db::Deferring;
+use sea_orm::{EntityTrait, Set};
 use uuid::Uuid;
 
 use super::entity::history;
 use crate::error::AppResult;
 
 /// Appends a status-history row.
-pub async fn write_history<C: ConnectionTrait>(
+pub async fn write_history<C: Deferring>(
     db: &C,
     order_id: Uuid,
     from: Option<&str>,
@@ -26,7 +27,7 @@ pub async fn write_history<C: ConnectionTrait>(
     actor: Option<Uuid>,
     note: Option<String>,
 ) -> AppResult<()> {
-    history::Entity::insert(history::ActiveModel {
+    db.defer_query(&history::Entity::insert(history::ActiveModel {
         id: Set(Uuid::now_v7()),
         order_id: Set(order_id),
         from_status: Set(from.map(str::to_string)),
@@ -34,8 +35,7 @@ pub async fn write_history<C: ConnectionTrait>(
         actor_id: Set(actor),
         note: Set(note),
         created_at: Set(crate::time::now()),
-    })
-    .exec_without_returning(db)
+    }))
     .await?;
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! Partial fulfilment: shipments take part or all of an order's quantities. When everything has
 //! shipped, or every shipment is delivered, the order moves on by itself through the workflow.
 
+use crate::db::Deferring;
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -72,7 +73,7 @@ pub async fn list(
 
 /// Fires the first transition from the order's state that satisfies `pick`, if the viewer may;
 /// `template` carries the fields and note (its `to` is filled in here).
-async fn advance<C: ConnectionTrait>(
+async fn advance<C: Deferring>(
     db: &C,
     state: &AppState,
     viewer: &Viewer,
@@ -167,9 +168,9 @@ pub async fn create(
         .collect();
     check.finish()?;
     let txn = state.db.begin_write().await?;
-    let order = store::find_for_update(&*txn, order_id).await?;
+    let order = store::find_for_update(&txn, order_id).await?;
     viewer.ensure_visible(&order)?;
-    let workflow = workflows::get(&*txn, &order.workflow).await?;
+    let workflow = workflows::get(&txn, &order.workflow).await?;
     if !can_ship_in(&workflow, &order.status) {
         return Err(AppError::rule(
             "NOT_SHIPPABLE",
@@ -177,17 +178,17 @@ pub async fn create(
         ));
     }
     // A shipment changes the order: clients holding the old version must reload.
-    super::update::claim_version(&*txn, &order, None).await?;
+    super::update::claim_version(&txn, &order, None).await?;
     if let Some(carrier) = &carrier {
         crate::reference::ensure_active(
-            &*txn,
+            &txn,
             crate::reference::Kind::Carrier,
             &carrier.to_uppercase(),
             "carrier",
         )
         .await?;
     }
-    let items = store::items(&*txn, order_id).await?;
+    let items = store::items(&txn, order_id).await?;
     let now = crate::time::now();
     let shipment_id = Uuid::now_v7();
     shipment::ActiveModel {
@@ -201,7 +202,7 @@ pub async fn create(
         shipped_at: Set(now),
         delivered_at: Set(None),
     }
-    .insert(&*txn)
+    .insert(&txn)
     .await?;
     let movement = MovementContext {
         actor: Some(viewer.user.id),
@@ -239,19 +240,11 @@ pub async fn create(
         let from_reserved = item.reserved_quantity.min(qty);
         if let Some(product_id) = item.product_id {
             if from_reserved > 0 {
-                ledger::ship(
-                    &*txn,
-                    product_id,
-                    &item.code,
-                    from_reserved,
-                    true,
-                    &movement,
-                )
-                .await?;
+                ledger::ship(&txn, product_id, &item.code, from_reserved, true, &movement).await?;
             }
             if qty > from_reserved {
                 ledger::ship(
-                    &*txn,
+                    &txn,
                     product_id,
                     &item.code,
                     qty - from_reserved,
@@ -268,19 +261,19 @@ pub async fn create(
         let mut row: item::ActiveModel = item.clone().into();
         row.shipped_quantity = Set(shipped);
         row.reserved_quantity = Set(reserved);
-        row.update(&*txn).await?;
+        row.update(&txn).await?;
         shipment_item::ActiveModel {
             id: Set(Uuid::now_v7()),
             shipment_id: Set(shipment_id),
             order_item_id: Set(item_id),
             quantity: Set(qty),
         }
-        .insert(&*txn)
+        .insert(&txn)
         .await?;
         shipped_lines
             .push(json!({ "itemId": item_id, "code": item.code, "quantity": fixed::qty(qty) }));
     }
-    let items = store::items(&*txn, order_id).await?;
+    let items = store::items(&txn, order_id).await?;
     let shipped_total: i64 = items.iter().map(|i| i.shipped_quantity).sum();
     order::Entity::update_many()
         .col_expr(
@@ -292,17 +285,17 @@ pub async fn create(
             sea_orm::sea_query::Expr::value(tracking.clone().or(order.tracking_number.clone())),
         )
         .filter(order::Column::Id.eq(order_id))
-        .exec(&*txn)
+        .exec(&txn)
         .await?;
     if tracking.is_some() && tracking != order.tracking_number {
-        let after = store::find(&*txn, order_id).await?;
-        crate::orders::search::refresh(&*txn, &after).await?;
+        let after = store::find(&txn, order_id).await?;
+        crate::orders::search::refresh(&txn, &after).await?;
     }
     let entry = AuditEntry::new("order.shipped", "order", order_id).with_details(json!({
         "number": order.number, "shipmentId": shipment_id, "items": shipped_lines,
         "trackingNumber": tracking, "rakeNumber": rake, "dispatchQuantity": fixed::qty(shipped_total),
     }));
-    record_change(&*txn, Some(viewer.user.id), ctx, entry).await?;
+    record_change(&txn, Some(viewer.user.id), ctx, entry).await?;
     if items.iter().all(|i| i.shipped_quantity >= i.quantity) {
         let fields = TransitionFields {
             dispatch_quantity: Some(fixed::qty(shipped_total)),
@@ -310,7 +303,7 @@ pub async fn create(
         };
         let pick = |t: &crate::workflow::Transition| t.effects.contains(&Effect::ShipStock);
         advance(
-            &*txn,
+            &txn,
             state,
             viewer,
             order_id,
@@ -340,14 +333,14 @@ pub async fn deliver(
     ctx: &RequestContext,
 ) -> AppResult<ShipmentView> {
     let txn = state.db.begin_write().await?;
-    let order = store::find_for_update(&*txn, order_id).await?;
+    let order = store::find_for_update(&txn, order_id).await?;
     viewer.ensure_visible(&order)?;
     let found = shipment::Entity::find_by_id(shipment_id)
         .filter(shipment::Column::OrderId.eq(order_id))
-        .one(&*txn)
+        .one(&txn)
         .await?
         .ok_or(AppError::NotFound("shipment"))?;
-    super::update::claim_version(&*txn, &order, None).await?;
+    super::update::claim_version(&txn, &order, None).await?;
     if found.delivered_at.is_some() {
         return Err(AppError::state_conflict(
             "ALREADY_DELIVERED",
@@ -357,22 +350,22 @@ pub async fn deliver(
     let mut row: shipment::ActiveModel = found.into();
     row.status = Set("delivered".into());
     row.delivered_at = Set(Some(crate::time::now()));
-    row.update(&*txn).await?;
+    row.update(&txn).await?;
     let entry = AuditEntry::new("order.delivered", "order", order_id)
         .with_details(json!({ "number": order.number, "shipmentId": shipment_id }));
-    record_change(&*txn, Some(viewer.user.id), ctx, entry).await?;
-    let items = store::items(&*txn, order_id).await?;
+    record_change(&txn, Some(viewer.user.id), ctx, entry).await?;
+    let items = store::items(&txn, order_id).await?;
     let pending = shipment::Entity::find()
         .filter(shipment::Column::OrderId.eq(order_id))
         .filter(shipment::Column::DeliveredAt.is_null())
-        .one(&*txn)
+        .one(&txn)
         .await?;
     if pending.is_none() && items.iter().all(|i| i.shipped_quantity >= i.quantity) {
         let pick = |t: &crate::workflow::Transition| {
             t.effects.contains(&Effect::StampCompleted) && !t.effects.contains(&Effect::ShipStock)
         };
         advance(
-            &*txn,
+            &txn,
             state,
             viewer,
             order_id,

@@ -1,10 +1,11 @@
 //! The one path by which an order changes status: API calls, the seeds' shortcut routes,
 //! shipments that complete an order, and the background job all come through [`fire`].
 
+use crate::db::Deferring;
 use chrono::{Duration, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -153,7 +154,7 @@ pub fn facts<'a>(
 /// Moves `order` to `request.to` for `actor` inside `db` (a write transaction): checks the
 /// workflow, claims the order's version, applies the effects, writes history, audit and event.
 #[allow(clippy::too_many_arguments)]
-pub async fn fire<C: ConnectionTrait>(
+pub async fn fire<C: Deferring>(
     db: &C,
     state: &AppState,
     workflow: &Workflow,
@@ -299,13 +300,13 @@ pub async fn transition(
     ctx: &RequestContext,
 ) -> AppResult<order::Model> {
     let txn = state.db.begin_write().await?;
-    let updated = transition_in(&*txn, state, viewer, order_id, &request, ctx).await?;
+    let updated = transition_in(&txn, state, viewer, order_id, &request, ctx).await?;
     txn.commit().await?;
     Ok(updated)
 }
 
 /// A user's transition inside the caller's write transaction.
-pub async fn transition_in<C: ConnectionTrait>(
+pub async fn transition_in<C: Deferring>(
     txn: &C,
     state: &AppState,
     viewer: &crate::orders::access::Viewer,

@@ -1,6 +1,7 @@
 //! Editing and deleting orders. Managers and admins edit any open order; owners edit and delete
 //! their own while the workflow still allows (a draft, a pending order).
 
+use crate::db::Deferring;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
@@ -91,13 +92,13 @@ pub async fn update(
     ctx: &RequestContext,
 ) -> AppResult<order::Model> {
     let txn = state.db.begin_write().await?;
-    let after = update_in(&*txn, viewer, id, input, if_match, ctx).await?;
+    let after = update_in(&txn, viewer, id, input, if_match, ctx).await?;
     txn.commit().await?;
     Ok(after)
 }
 
 /// Updates inside the caller's write transaction.
-pub async fn update_in<C: ConnectionTrait>(
+pub async fn update_in<C: Deferring>(
     txn: &C,
     viewer: &Viewer,
     id: Uuid,
@@ -167,13 +168,13 @@ pub async fn delete(
     ctx: &RequestContext,
 ) -> AppResult<()> {
     let txn = state.db.begin_write().await?;
-    delete_in(&*txn, viewer, id, ctx).await?;
+    delete_in(&txn, viewer, id, ctx).await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Deletes inside the caller's write transaction.
-pub async fn delete_in<C: ConnectionTrait>(
+pub async fn delete_in<C: Deferring>(
     txn: &C,
     viewer: &Viewer,
     id: Uuid,
