@@ -19,6 +19,12 @@ use tokio::sync::{oneshot, Mutex, Notify, OwnedMutexGuard};
 
 type Outcome = Result<(), Arc<DbErr>>;
 
+/// Takes SQLite's write lock at the start of a group, before anything is read: a transaction that
+/// read first and then found another process writing would fail instead of waiting its turn.
+/// (The statement changes nothing; starting a write is what takes the lock.) The group's first
+/// writer sends it with its first statement.
+pub const TAKE_WRITE_LOCK: &str = "UPDATE server_secrets SET value = value WHERE name = ''";
+
 /// The savepoint each writer's work runs under (one writer at a time, so one name serves).
 pub const SAVEPOINT: &str = "ordo_writer";
 
@@ -50,6 +56,7 @@ pub struct Member {
     wake: Arc<Notify>,
     savepoint_sent: AtomicBool,
     finished: bool,
+    opens_group: bool,
 }
 
 impl GroupCommit {
@@ -73,13 +80,9 @@ impl GroupCommit {
     pub async fn join(&self) -> Result<Member, DbErr> {
         let mut guard = self.slot.clone().lock_owned().await;
         undo_abandoned(&mut guard).await;
-        if guard.open.is_none() {
+        let opens_group = guard.open.is_none();
+        if opens_group {
             let txn = self.writer.begin().await?;
-            // Take SQLite's write lock before anything is read: a transaction that read first and
-            // then found another process writing would fail instead of waiting its turn. (The
-            // statement changes nothing; starting a write is what takes the lock.)
-            txn.execute_unprepared("UPDATE server_secrets SET value = value WHERE name = ''")
-                .await?;
             guard.open = Some(OpenGroup {
                 txn,
                 waiting: Vec::new(),
@@ -90,6 +93,7 @@ impl GroupCommit {
             wake: self.wake.clone(),
             savepoint_sent: AtomicBool::new(false),
             finished: false,
+            opens_group,
         })
     }
 }
@@ -108,6 +112,12 @@ impl Member {
     /// Notes that statements including the opening of the savepoint were sent.
     pub fn savepoint_sent(&self) {
         self.savepoint_sent.store(true, Ordering::Relaxed);
+    }
+
+    /// This writer began the group's transaction, and takes the write lock with its first
+    /// statement ([`TAKE_WRITE_LOCK`]).
+    pub fn opened_group(&self) -> bool {
+        self.opens_group
     }
 
     pub fn savepoint_was_sent(&self) -> bool {

@@ -61,6 +61,12 @@ impl WriteTxn {
 
     fn grouped(member: Member) -> WriteTxn {
         let held = deferred::Held::default();
+        if member.opened_group() {
+            held.push(Statement::from_string(
+                DatabaseBackend::Sqlite,
+                group::TAKE_WRITE_LOCK,
+            ));
+        }
         held.push(Statement::from_string(
             DatabaseBackend::Sqlite,
             format!("SAVEPOINT {}", group::SAVEPOINT),
@@ -104,9 +110,10 @@ impl WriteTxn {
                 txn.commit().await
             }
             Inner::Grouped(member) => {
-                // A writer that sent nothing and holds only its savepoint's opening (the first
-                // statement held) has nothing to release.
-                if member.savepoint_was_sent() || self.held.count() > 1 {
+                // A writer that sent nothing and holds only the opening of its savepoint (and of
+                // the group) has nothing to release.
+                let opening = if member.opened_group() { 2 } else { 1 };
+                if member.savepoint_was_sent() || self.held.count() > opening {
                     member.savepoint_sent();
                     self.held.push(Statement::from_string(
                         DatabaseBackend::Sqlite,
@@ -213,9 +220,10 @@ impl Db {
                 .context("cannot open the SQLite database")?;
             let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
             let writer = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
+            let group = GroupCommit::start(writer);
             Ok(Db {
                 conn,
-                group: Some(Arc::new(GroupCommit::start(writer))),
+                group: Some(Arc::new(group)),
             })
         } else {
             let mut options = ConnectOptions::new(url.to_string());

@@ -232,12 +232,27 @@ mod tests {
         let all = AuditLog::find().order_by_desc(audit_log::Column::CreatedAt);
         assert_eq!(capped_count(&db, &all, 100).await.unwrap(), 30);
         assert_eq!(capped_count(&db, &all, 10).await.unwrap(), 11);
-        let even = all.filter(audit_log::Column::Action.eq("even"));
+        let even = all.clone().filter(audit_log::Column::Action.eq("even"));
         assert_eq!(capped_count(&db, &even, 100).await.unwrap(), 15);
         let page = Page::<()>::new(Vec::new(), 1_001, PageRequest { page: 1, limit: 20 });
         assert_eq!(
             (page.total_count, page.total_count_capped, page.total_pages),
             (1_000, true, 50)
         );
+        // The count read along with a page, with one past the last page, and with no match.
+        let page = |n, query| {
+            fetch_page::<_, _, audit_log::Model>(&db, query, PageRequest { page: n, limit: 4 })
+        };
+        let second = page(2, even.clone()).await.unwrap();
+        assert_eq!(
+            (second.items.len(), second.total_count, second.total_pages),
+            (4, 15, 4)
+        );
+        assert!(second.items.iter().all(|e| e.action == "even"));
+        let beyond = page(5, even.clone()).await.unwrap();
+        assert_eq!((beyond.items.len(), beyond.total_count), (0, 15));
+        let none = all.filter(audit_log::Column::Action.eq("none"));
+        let empty = page(1, none).await.unwrap();
+        assert_eq!((empty.items.len(), empty.total_count), (0, 0));
     }
 }
