@@ -96,9 +96,21 @@ async fn apply<C: Deferring>(
     let Some(after) = crate::db::update_one(db, update, product_id).await? else {
         return Ok(None);
     };
+    record_movement(db, kind, quantity, &after, ctx).await?;
+    Ok(Some(after))
+}
+
+/// Writes the movement that left the level at `after` (with the transaction's next statement).
+async fn record_movement<C: Deferring>(
+    db: &C,
+    kind: MovementKind,
+    quantity: i64,
+    after: &level::Model,
+    ctx: &MovementContext<'_>,
+) -> AppResult<()> {
     db.defer_query(&movement::Entity::insert(movement::ActiveModel {
         id: Set(Uuid::now_v7()),
-        product_id: Set(product_id),
+        product_id: Set(after.product_id),
         kind: Set(kind.as_str().to_string()),
         quantity: Set(quantity),
         on_hand_after: Set(after.on_hand),
@@ -109,7 +121,57 @@ async fn apply<C: Deferring>(
         created_at: Set(crate::time::now()),
     }))
     .await?;
-    Ok(Some(after))
+    Ok(())
+}
+
+/// Sets stock aside for several `(product, sku, quantity)` lines, product by product in key order
+/// (the order every writer locks stock rows in). Where the database answers the rows an UPDATE
+/// changed and no product appears twice, that is one statement for all of them; a line whose
+/// product is short fails the whole reservation (409 naming the first short product).
+pub async fn reserve_each<C: Deferring>(
+    db: &C,
+    lines: &[(Uuid, &str, i64)],
+    ctx: &MovementContext<'_>,
+) -> AppResult<()> {
+    use sea_orm::sea_query::{CaseStatement, SimpleExpr};
+    let mut lines: Vec<&(Uuid, &str, i64)> = lines.iter().collect();
+    lines.sort_by_key(|(product_id, _, _)| *product_id);
+    let distinct = lines.windows(2).all(|pair| pair[0].0 != pair[1].0);
+    if lines.len() < 2 || !distinct || !db.support_returning() {
+        for (product_id, sku, qty) in lines {
+            reserve(db, *product_id, sku, *qty, ctx).await?;
+        }
+        return Ok(());
+    }
+    let mut case = CaseStatement::new();
+    for (product_id, _, qty) in &lines {
+        case = case.case(level::Column::ProductId.eq(*product_id), Expr::val(*qty));
+    }
+    let wanted: SimpleExpr = case.finally(Expr::val(0i64)).into();
+    let reserved = Expr::col(level::Column::Reserved);
+    let update = level::Entity::update_many()
+        .col_expr(
+            level::Column::Reserved,
+            reserved.clone().add(wanted.clone()),
+        )
+        .col_expr(level::Column::UpdatedAt, Expr::value(crate::time::now()))
+        .filter(level::Column::ProductId.is_in(lines.iter().map(|l| l.0)))
+        // What stays available after this line's reservation; quantities are positive, so the
+        // reservation itself cannot go below zero.
+        .filter(Expr::expr(Expr::col(level::Column::OnHand).sub(reserved.add(wanted))).gte(0));
+    let changed = update.exec_with_returning(db).await?;
+    for (product_id, sku, qty) in lines {
+        let Some(after) = changed.iter().find(|l| l.product_id == *product_id) else {
+            let level = level_of(db, *product_id).await?;
+            return Err(insufficient(
+                sku,
+                *product_id,
+                level.on_hand - level.reserved,
+            ));
+        };
+        record_movement(db, MovementKind::Reservation, *qty, after, ctx).await?;
+    }
+    Ok(())
 }
 
 /// Sets stock aside for an order; 409 naming the product and what is available when short.

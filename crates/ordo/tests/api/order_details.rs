@@ -831,7 +831,63 @@ async fn longest_texts_fit_every_backend(app: TestApp) {
     );
 }
 
+/// An order of several products reserves each of them, or none when one is short (the 409
+/// names it), and a product that appears on two lines is reserved for both.
+async fn an_order_reserves_all_its_products_or_none(app: TestApp) {
+    let admin = app.admin().await;
+    let buyer = app.user(&admin, "customer", "several@example.com").await;
+    let a = app.product(&admin, "MANY-A", "1", "10").await;
+    let b = app.product(&admin, "MANY-B", "1", "3").await;
+    let c = app.product(&admin, "MANY-C", "1", "10").await;
+    let order = |lines: Value| {
+        app.post(
+            "/api/v1/orders",
+            Some(&buyer.access),
+            json!({ "items": lines }),
+        )
+    };
+    let short = order(json!([
+        { "productId": a, "quantity": 2 },
+        { "productId": b, "quantity": 4 },
+        { "productId": c, "quantity": 1 },
+    ]))
+    .await;
+    short.expect_error(409, "INSUFFICIENT_STOCK");
+    let message = short.body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("MANY-B") && message.contains("3 available"),
+        "{message}"
+    );
+    for product in [&a, &b, &c] {
+        assert_eq!(app.stock(&admin, product).await["reserved"], "0");
+    }
+    let placed = order(json!([
+        { "productId": c, "quantity": 1 },
+        { "productId": a, "quantity": 2 },
+        { "productId": b, "quantity": 3 },
+    ]))
+    .await;
+    placed.expect(201);
+    let reserved = |v: Value| v["reserved"].as_str().unwrap_or_default().to_string();
+    assert_eq!(reserved(app.stock(&admin, &a).await), "2");
+    assert_eq!(reserved(app.stock(&admin, &b).await), "3");
+    assert_eq!(reserved(app.stock(&admin, &c).await), "1");
+    let twice = order(json!([
+        { "productId": a, "quantity": 3 },
+        { "productId": a, "quantity": 4 },
+        { "productId": c, "quantity": 1 },
+    ]))
+    .await;
+    twice.expect(201);
+    assert_eq!(reserved(app.stock(&admin, &a).await), "9");
+    assert_eq!(reserved(app.stock(&admin, &c).await), "2");
+}
+
 crate::scenarios!(
+    an_order_reserves_all_its_products_or_none,
     longest_texts_fit_every_backend,
     dates_round_trip_on_every_backend,
     items_change_totals_and_reservations,

@@ -74,12 +74,13 @@ pub async fn reserve_new<C: Deferring>(
     actor: Option<Uuid>,
 ) -> AppResult<()> {
     let ctx = movement_context(order, actor);
-    for i in lock_order(items) {
-        let item = &mut items[i];
-        if let Some(product_id) = item.product_id {
-            ledger::reserve(db, product_id, &item.code, item.quantity, &ctx).await?;
-            item.reserved_quantity = item.quantity;
-        }
+    let lines: Vec<(Uuid, &str, i64)> = items
+        .iter()
+        .filter_map(|i| i.product_id.map(|p| (p, i.code.as_str(), i.quantity)))
+        .collect();
+    ledger::reserve_each(db, &lines, &ctx).await?;
+    for item in items.iter_mut().filter(|i| i.product_id.is_some()) {
+        item.reserved_quantity = item.quantity;
     }
     Ok(())
 }

@@ -180,8 +180,9 @@ pub async fn fire<C: Deferring>(
         .and_then(|n| fields::optional_text("note", Some(n), 1000).ok())
         .flatten();
     let now = crate::time::now();
-    // Claim the version first: of two concurrent movers, exactly one gets past this line.
-    let claimed = order::Entity::update_many()
+    // Claim the version first: of two concurrent movers, exactly one gets past this line. The
+    // claim answers the row as it is now, so it is not read again.
+    let claim = order::Entity::update_many()
         .col_expr(Column::Status, Expr::value(transition.to.clone()))
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .col_expr(Column::UpdatedAt, Expr::value(now))
@@ -203,17 +204,20 @@ pub async fn fire<C: Deferring>(
             Expr::value(merged.cancel_reason.clone()),
         )
         .filter(Column::Id.eq(order.id))
-        .filter(Column::Version.eq(order.version))
-        .exec(db)
-        .await?
-        .rows_affected;
-    if claimed != 1 {
+        .filter(Column::Version.eq(order.version));
+    let Some(mut after) = crate::db::update_one(db, claim, order.id).await? else {
         return Err(AppError::conflict(
             "version",
             "The order was changed meanwhile; reload it and try again",
         ));
-    }
-    let mut items = store::items(db, order.id).await?;
+    };
+    let terminal = workflow.state(&transition.to).is_some_and(|s| s.terminal);
+    // The items matter only to effects and to ending the order (which releases its stock).
+    let mut items = if transition.effects.is_empty() && !terminal {
+        Vec::new()
+    } else {
+        store::items(db, order.id).await?
+    };
     let mut stock_reserved = order.stock_reserved;
     let mut dispatch = merged.dispatch_quantity;
     let mut completed_at = order.completed_at;
@@ -254,19 +258,33 @@ pub async fn fire<C: Deferring>(
             Effect::StampCompleted => completed_at = Some(now),
         }
     }
-    let terminal = workflow.state(&transition.to).is_some_and(|s| s.terminal);
     if terminal && items.iter().any(|i| i.reserved_quantity > 0) {
         // Nothing stays reserved for an order that is over.
         effects::resync_reservations(db, &order, items, false, actor_id).await?;
         stock_reserved = false;
     }
-    order::Entity::update_many()
-        .col_expr(Column::StockReserved, Expr::value(stock_reserved))
-        .col_expr(Column::DispatchQuantity, Expr::value(dispatch))
-        .col_expr(Column::CompletedAt, Expr::value(completed_at))
-        .filter(Column::Id.eq(order.id))
-        .exec(db)
+    let effected = (stock_reserved, dispatch, completed_at);
+    if effected
+        != (
+            after.stock_reserved,
+            after.dispatch_quantity,
+            after.completed_at,
+        )
+    {
+        db.defer_query(
+            &order::Entity::update_many()
+                .col_expr(Column::StockReserved, Expr::value(stock_reserved))
+                .col_expr(Column::DispatchQuantity, Expr::value(dispatch))
+                .col_expr(Column::CompletedAt, Expr::value(completed_at))
+                .filter(Column::Id.eq(order.id)),
+        )
         .await?;
+        (
+            after.stock_reserved,
+            after.dispatch_quantity,
+            after.completed_at,
+        ) = effected;
+    }
     super::write_history(
         db,
         order.id,
@@ -283,7 +301,6 @@ pub async fn fire<C: Deferring>(
                     "completionNotes": merged.completion_notes, "reason": merged.cancel_reason },
     }));
     record_change(db, actor_id, ctx, entry).await?;
-    let after = store::find(db, order.id).await?;
     crate::orders::stats::record(db, Some(&order), Some(&after)).await?;
     if search::affects_document(&order, &after) {
         search::refresh(db, &after).await?;
