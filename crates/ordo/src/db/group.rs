@@ -21,8 +21,8 @@ type Outcome = Result<(), Arc<DbErr>>;
 
 /// Takes SQLite's write lock at the start of a group, before anything is read: a transaction that
 /// read first and then found another process writing would fail instead of waiting its turn.
-/// (The statement changes nothing; starting a write is what takes the lock.) The group's first
-/// writer sends it with its first statement.
+/// (The statement changes nothing; starting a write is what takes the lock.) The first writer of
+/// a group to send anything sends it first.
 pub const TAKE_WRITE_LOCK: &str = "UPDATE server_secrets SET value = value WHERE name = ''";
 
 /// The savepoint each writer's work runs under (one writer at a time, so one name serves).
@@ -32,6 +32,8 @@ pub const SAVEPOINT: &str = "ordo_writer";
 struct OpenGroup {
     txn: DatabaseTransaction,
     waiting: Vec<oneshot::Sender<Outcome>>,
+    /// A writer sent [`TAKE_WRITE_LOCK`]; until then each new writer holds it to send first.
+    lock_sent: AtomicBool,
 }
 
 #[derive(Default)]
@@ -56,7 +58,6 @@ pub struct Member {
     wake: Arc<Notify>,
     savepoint_sent: AtomicBool,
     finished: bool,
-    opens_group: bool,
 }
 
 impl GroupCommit {
@@ -80,12 +81,12 @@ impl GroupCommit {
     pub async fn join(&self) -> Result<Member, DbErr> {
         let mut guard = self.slot.clone().lock_owned().await;
         undo_abandoned(&mut guard).await;
-        let opens_group = guard.open.is_none();
-        if opens_group {
+        if guard.open.is_none() {
             let txn = self.writer.begin().await?;
             guard.open = Some(OpenGroup {
                 txn,
                 waiting: Vec::new(),
+                lock_sent: AtomicBool::new(false),
             });
         }
         Ok(Member {
@@ -93,7 +94,6 @@ impl GroupCommit {
             wake: self.wake.clone(),
             savepoint_sent: AtomicBool::new(false),
             finished: false,
-            opens_group,
         })
     }
 }
@@ -101,23 +101,28 @@ impl GroupCommit {
 impl Member {
     /// The group's transaction, which this writer has to itself until it leaves.
     pub fn txn(&self) -> &DatabaseTransaction {
-        &self
-            .guard
+        &self.group().txn
+    }
+
+    /// Notes that statements including the opening of the savepoint (and, if this writer held
+    /// it, the write lock's statement) were sent.
+    pub fn savepoint_sent(&self, with_lock: bool) {
+        self.savepoint_sent.store(true, Ordering::Relaxed);
+        if with_lock {
+            self.group().lock_sent.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn group(&self) -> &OpenGroup {
+        self.guard
             .open
             .as_ref()
             .expect("a member's group stays open until it leaves")
-            .txn
     }
 
-    /// Notes that statements including the opening of the savepoint were sent.
-    pub fn savepoint_sent(&self) {
-        self.savepoint_sent.store(true, Ordering::Relaxed);
-    }
-
-    /// This writer began the group's transaction, and takes the write lock with its first
-    /// statement ([`TAKE_WRITE_LOCK`]).
-    pub fn opened_group(&self) -> bool {
-        self.opens_group
+    /// No writer of this group has sent [`TAKE_WRITE_LOCK`] yet.
+    pub fn must_take_lock(&self) -> bool {
+        !self.group().lock_sent.load(Ordering::Relaxed)
     }
 
     pub fn savepoint_was_sent(&self) -> bool {
@@ -169,14 +174,19 @@ async fn undo_abandoned(slot: &mut Slot) {
         return;
     };
     let undo = format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}");
-    if let Err(err) = open.txn.execute_unprepared(&undo).await {
-        tracing::error!(error = %err, "a write group could not undo an abandoned writer");
-        let group = slot.open.take().expect("checked above");
-        let err = Arc::new(err);
-        let _ = group.txn.rollback().await;
-        for member in group.waiting {
-            let _ = member.send(Err(err.clone()));
-        }
+    let err = match open.txn.execute_unprepared(&undo).await {
+        Ok(_) => return,
+        // The savepoint never opened (a statement before it failed) or was released just before
+        // its writer was cancelled: there is nothing of that writer's to undo.
+        Err(err) if err.to_string().contains("no such savepoint") => return,
+        Err(err) => err,
+    };
+    tracing::error!(error = %err, "a write group could not undo an abandoned writer");
+    let group = slot.open.take().expect("checked above");
+    let err = Arc::new(err);
+    let _ = group.txn.rollback().await;
+    for member in group.waiting {
+        let _ = member.send(Err(err.clone()));
     }
 }
 

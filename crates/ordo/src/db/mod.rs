@@ -41,6 +41,10 @@ pub struct Db {
 /// access goes through this type, never the transaction inside it.
 pub struct WriteTxn {
     held: deferred::Held,
+    /// How many statements `held` began with that only open the savepoint (and take the lock).
+    opening: usize,
+    /// Whether those include the write lock's statement.
+    takes_lock: bool,
     inner: Inner,
 }
 
@@ -55,13 +59,16 @@ impl WriteTxn {
     fn alone(txn: DatabaseTransaction) -> WriteTxn {
         WriteTxn {
             held: Default::default(),
+            opening: 0,
+            takes_lock: false,
             inner: Inner::Alone(txn),
         }
     }
 
     fn grouped(member: Member) -> WriteTxn {
         let held = deferred::Held::default();
-        if member.opened_group() {
+        let takes_lock = member.must_take_lock();
+        if takes_lock {
             held.push(Statement::from_string(
                 DatabaseBackend::Sqlite,
                 group::TAKE_WRITE_LOCK,
@@ -72,6 +79,8 @@ impl WriteTxn {
             format!("SAVEPOINT {}", group::SAVEPOINT),
         ));
         WriteTxn {
+            opening: held.count(),
+            takes_lock,
             held,
             inner: Inner::Grouped(member),
         }
@@ -84,8 +93,8 @@ impl WriteTxn {
         }
     }
 
-    /// Sends everything held.
-    async fn flush(&self) -> Result<(), DbErr> {
+    /// Sends everything held now, so that an error in one of those statements is reported here.
+    pub async fn flush(&self) -> Result<(), DbErr> {
         self.sending();
         self.held.flush(self.txn()).await
     }
@@ -99,7 +108,7 @@ impl WriteTxn {
     /// Whatever is held is about to be sent, the savepoint's opening with it.
     fn sending(&self) {
         if let Inner::Grouped(member) = &self.inner {
-            member.savepoint_sent();
+            member.savepoint_sent(self.takes_lock);
         }
     }
 
@@ -110,11 +119,10 @@ impl WriteTxn {
                 txn.commit().await
             }
             Inner::Grouped(member) => {
-                // A writer that sent nothing and holds only the opening of its savepoint (and of
-                // the group) has nothing to release.
-                let opening = if member.opened_group() { 2 } else { 1 };
-                if member.savepoint_was_sent() || self.held.count() > opening {
-                    member.savepoint_sent();
+                // A writer that sent nothing and holds only the opening of its savepoint has
+                // nothing to release.
+                if member.savepoint_was_sent() || self.held.count() > self.opening {
+                    member.savepoint_sent(self.takes_lock);
                     self.held.push(Statement::from_string(
                         DatabaseBackend::Sqlite,
                         format!("RELEASE {}", group::SAVEPOINT),

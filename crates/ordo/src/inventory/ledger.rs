@@ -125,9 +125,12 @@ async fn record_movement<C: Deferring>(
 }
 
 /// Sets stock aside for several `(product, sku, quantity)` lines, product by product in key order
-/// (the order every writer locks stock rows in). Where the database answers the rows an UPDATE
-/// changed and no product appears twice, that is one statement for all of them; a line whose
-/// product is short fails the whole reservation (409 naming the first short product).
+/// (the order every writer locks stock rows in); a line whose product is short fails the
+/// reservation (409 naming the first short product), and the caller's transaction with it. On
+/// SQLite, whose writers take turns, and when no product appears twice, that is one statement for
+/// all of them, which may have changed the other rows when it fails: the failing transaction
+/// undoes them. (PostgreSQL would lock the rows of one statement in the order it finds them, not
+/// in key order, so there the rows are changed one by one.)
 pub async fn reserve_each<C: Deferring>(
     db: &C,
     lines: &[(Uuid, &str, i64)],
@@ -137,7 +140,8 @@ pub async fn reserve_each<C: Deferring>(
     let mut lines: Vec<&(Uuid, &str, i64)> = lines.iter().collect();
     lines.sort_by_key(|(product_id, _, _)| *product_id);
     let distinct = lines.windows(2).all(|pair| pair[0].0 != pair[1].0);
-    if lines.len() < 2 || !distinct || !db.support_returning() {
+    let one_writer = db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
+    if lines.len() < 2 || !distinct || !one_writer {
         for (product_id, sku, qty) in lines {
             reserve(db, *product_id, sku, *qty, ctx).await?;
         }

@@ -114,10 +114,13 @@ async fn advance_one(
     )
     .await
     {
-        Ok(_) => {
-            txn.commit().await?;
-            Ok(true)
-        }
+        Ok(_) => match txn.commit().await {
+            Ok(()) => Ok(true),
+            Err(err) => {
+                tracing::warn!(order = %order.id, error = %err, "auto-advance skipped an order");
+                Ok(false)
+            }
+        },
         // Lost the race for this order, or its stock ran out: leave it for people.
         Err(AppError::Conflict { .. } | AppError::StateConflict { .. }) => Ok(false),
         Err(err) => {

@@ -176,7 +176,12 @@ pub async fn run(
         let txn = state.db.begin_write().await?;
         let (failure, summary) = stats::deferred(async {
             for (i, id) in req.ids.iter().enumerate() {
-                if let Err(err) = apply(&txn, state, viewer, &req, *id, ctx).await {
+                // Sent now, so a failure is reported for the order that caused it.
+                let applied = match apply(&txn, state, viewer, &req, *id, ctx).await {
+                    Ok(()) => txn.flush().await.map_err(AppError::from),
+                    failed => failed,
+                };
+                if let Err(err) = applied {
                     return Some((i, err));
                 }
             }
@@ -203,15 +208,13 @@ pub async fn run(
     } else {
         for id in &req.ids {
             let txn = state.db.begin_write().await?;
-            match apply(&txn, state, viewer, &req, *id, ctx).await {
-                Ok(()) => {
-                    txn.commit().await?;
-                    results.push(done(*id));
-                }
-                Err(err) => {
-                    drop(txn);
-                    results.push(failed(*id, &err));
-                }
+            let applied = match apply(&txn, state, viewer, &req, *id, ctx).await {
+                Ok(()) => txn.commit().await.map_err(AppError::from),
+                Err(err) => Err(err),
+            };
+            match applied {
+                Ok(()) => results.push(done(*id)),
+                Err(err) => results.push(failed(*id, &err)),
             }
         }
     }
