@@ -59,12 +59,17 @@ pub async fn level_of<C: ConnectionTrait>(db: &C, product_id: Uuid) -> AppResult
         .ok_or(AppError::NotFound("product"))
 }
 
-fn insufficient(sku: &str, product_id: Uuid, available: i64) -> AppError {
+/// The 409 for a refused reservation or shipment, with what is available now.
+async fn insufficient<C: ConnectionTrait>(db: &C, sku: &str, product_id: Uuid) -> AppError {
+    let level = match level_of(db, product_id).await {
+        Ok(level) => level,
+        Err(err) => return err,
+    };
     AppError::state_conflict(
         "INSUFFICIENT_STOCK",
         format!(
             "Not enough stock of {sku} ({product_id}): {} available",
-            fixed::qty(available)
+            fixed::qty(level.on_hand - level.reserved)
         ),
     )
 }
@@ -166,12 +171,7 @@ pub async fn reserve_each<C: Deferring>(
     let changed = update.exec_with_returning(db).await?;
     for (product_id, sku, qty) in lines {
         let Some(after) = changed.iter().find(|l| l.product_id == *product_id) else {
-            let level = level_of(db, *product_id).await?;
-            return Err(insufficient(
-                sku,
-                *product_id,
-                level.on_hand - level.reserved,
-            ));
+            return Err(insufficient(db, sku, *product_id).await);
         };
         record_movement(db, MovementKind::Reservation, *qty, after, ctx).await?;
     }
@@ -188,14 +188,7 @@ pub async fn reserve<C: Deferring>(
 ) -> AppResult<()> {
     match apply(db, product_id, 0, qty, MovementKind::Reservation, qty, ctx).await? {
         Some(_) => Ok(()),
-        None => {
-            let level = level_of(db, product_id).await?;
-            Err(insufficient(
-                sku,
-                product_id,
-                level.on_hand - level.reserved,
-            ))
-        }
+        None => Err(insufficient(db, sku, product_id).await),
     }
 }
 
@@ -238,14 +231,7 @@ pub async fn ship<C: Deferring>(
     .await?
     {
         Some(_) => Ok(()),
-        None => {
-            let level = level_of(db, product_id).await?;
-            Err(insufficient(
-                sku,
-                product_id,
-                level.on_hand - level.reserved,
-            ))
-        }
+        None => Err(insufficient(db, sku, product_id).await),
     }
 }
 
