@@ -218,12 +218,9 @@ mod tests {
         row.try_get_by_index(0).unwrap()
     }
 
-    /// Concurrent writers share commits; each sees its write durable (readable from another
-    /// connection) once `commit` returns, and a writer that gives up leaves nothing behind.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_writers_commit_together_and_alone_roll_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/group.db", dir.path().display());
+    /// A SQLite database in `dir` with the table writers lock on and a table of marks.
+    async fn marks_db(dir: &tempfile::TempDir) -> Db {
+        let url = format!("sqlite://{}/marks.db", dir.path().display());
         let db = Db::connect(&url, 4).await.unwrap();
         db.conn()
             .execute_unprepared(
@@ -232,6 +229,15 @@ mod tests {
             )
             .await
             .unwrap();
+        db
+    }
+
+    /// Concurrent writers share commits; each sees its write durable (readable from another
+    /// connection) once `commit` returns, and a writer that gives up leaves nothing behind.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_commit_together_and_alone_roll_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = marks_db(&dir).await;
         let writers = (0..64).map(|n| {
             let db = db.clone();
             tokio::spawn(async move {
@@ -268,15 +274,7 @@ mod tests {
     async fn held_statements_of_a_writer_that_fails_or_gives_up_are_undone() {
         use crate::db::Deferring;
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/held.db", dir.path().display());
-        let db = Db::connect(&url, 4).await.unwrap();
-        db.conn()
-            .execute_unprepared(
-                "CREATE TABLE server_secrets (name TEXT PRIMARY KEY, value TEXT);
-                 CREATE TABLE marks (n INTEGER PRIMARY KEY)",
-            )
-            .await
-            .unwrap();
+        let db = marks_db(&dir).await;
         let insert = |n: i64| {
             Statement::from_sql_and_values(
                 db.backend(),
