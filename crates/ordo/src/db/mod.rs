@@ -7,6 +7,7 @@
 
 mod deferred;
 mod group;
+pub mod rows;
 
 pub use deferred::Deferring;
 

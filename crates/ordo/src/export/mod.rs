@@ -9,6 +9,7 @@ pub mod sink;
 pub mod sources;
 pub mod xlsx;
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use axum::body::Body;
@@ -74,8 +75,29 @@ pub struct Export {
 }
 
 /// Reads the rows after the given key (the first page for `None`), at most [`PAGE`] of them.
-pub type PageFn =
-    Box<dyn FnMut(Option<Uuid>) -> BoxFuture<'static, AppResult<Vec<(Uuid, Vec<Cell>)>>> + Send>;
+pub type PageFn = Box<dyn FnMut(Option<Uuid>) -> BoxFuture<'static, AppResult<Page>> + Send>;
+
+/// A page as read: where the next one starts, and its rows, which may still be being completed
+/// (an order page's items are read while the next page's orders are).
+pub struct Page {
+    pub len: usize,
+    pub last: Option<Uuid>,
+    pub rows: BoxFuture<'static, AppResult<Rows>>,
+}
+
+impl Page {
+    /// A page whose rows are all read.
+    pub fn ready(rows: Vec<(Uuid, Vec<Cell>)>) -> Page {
+        let last = rows.last().map(|(key, _)| *key);
+        let len = rows.len();
+        let rows = rows.into_iter().map(|(_, cells)| cells).collect();
+        Page {
+            len,
+            last,
+            rows: Box::pin(std::future::ready(Ok(rows))),
+        }
+    }
+}
 
 /// A place among the exports that may run at once, or 429.
 pub fn admit(state: &crate::state::AppState) -> AppResult<OwnedSemaphorePermit> {
@@ -108,19 +130,27 @@ pub fn respond(format: Format, export: Export, permit: OwnedSemaphorePermit) -> 
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let pages = || -> io::Result<Option<Rows>> {
-            match pages_rx.blocking_recv() {
-                Some(Ok(page)) => Ok(page),
-                Some(Err(err)) => {
-                    tracing::error!(error = %err, "export stopped: a page could not be read");
-                    Err(io::Error::other("export stopped"))
-                }
+            let read = match pages_rx.blocking_recv() {
+                Some(Ok(None)) => return Ok(None),
+                Some(Ok(Some(rows))) => match runtime.block_on(rows) {
+                    Ok(read) => read,
+                    Err(err) => {
+                        tracing::error!(error = %err, "export stopped: a page's reader failed");
+                        return Err(io::Error::other("export stopped"));
+                    }
+                },
+                Some(Err(err)) => Err(err),
                 // The reader ended without saying the last page was sent (it panicked or the
                 // runtime is shutting down): a cut-off file must not look complete.
                 None => {
                     tracing::error!("export stopped: the page reader ended early");
-                    Err(io::Error::other("export stopped"))
+                    return Err(io::Error::other("export stopped"));
                 }
-            }
+            };
+            read.map(Some).map_err(|err| {
+                tracing::error!(error = %err, "export stopped: a page could not be read");
+                io::Error::other("export stopped")
+            })
         };
         let sink = ChunkSink::new(tx.clone(), runtime.clone(), STALLED_CLIENT);
         let result = match format {
@@ -160,28 +190,34 @@ pub fn respond(format: Format, export: Export, permit: OwnedSemaphorePermit) -> 
         .into_response()
 }
 
+/// A page's rows being completed by a task of their own.
+type PageRows = tokio::task::JoinHandle<AppResult<Rows>>;
+
 /// Reads pages in key order on the async runtime, [`PAGES_AHEAD`] ahead of whoever receives
 /// them, and then `None` for the end; it stops after the end, after an error (which is passed
-/// on), or as soon as the receiver is gone.
-fn read_ahead(mut next_page: PageFn) -> tokio::sync::mpsc::Receiver<AppResult<Option<Rows>>> {
+/// on), or as soon as the receiver is gone. Each page's rows are completed by a task of their
+/// own, alongside the reading of the next page.
+fn read_ahead(mut next_page: PageFn) -> tokio::sync::mpsc::Receiver<AppResult<Option<PageRows>>> {
     let (pages_tx, pages_rx) = tokio::sync::mpsc::channel(PAGES_AHEAD);
     tokio::spawn(async move {
         let mut after: Option<Uuid> = None;
         loop {
-            let rows = match next_page(after).await {
-                Ok(rows) => rows,
+            let page = match next_page(after).await {
+                Ok(page) => page,
                 Err(err) => {
                     let _ = pages_tx.send(Err(err)).await;
                     return;
                 }
             };
-            let last_page = (rows.len() as u64) < PAGE;
-            after = rows.last().map(|(key, _)| *key);
-            if !rows.is_empty() {
-                let cells = rows.into_iter().map(|(_, cells)| cells).collect();
-                if pages_tx.send(Ok(Some(cells))).await.is_err() {
-                    return;
-                }
+            let last_page = (page.len as u64) < PAGE;
+            after = page.last;
+            if page.len > 0
+                && pages_tx
+                    .send(Ok(Some(tokio::spawn(page.rows))))
+                    .await
+                    .is_err()
+            {
+                return;
             }
             if last_page {
                 let _ = pages_tx.send(Ok(None)).await;
@@ -200,12 +236,17 @@ fn write_csv<W: Write>(
 ) -> io::Result<W> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(columns)?;
+    let mut text = String::new();
     while let Some(rows) = pages()? {
         for row in rows {
             for cell in &row {
                 match cell {
                     Cell::Text(text) => writer.write_field(neutralise(text).as_bytes())?,
-                    other => writer.write_field(other.to_text())?,
+                    other => {
+                        text.clear();
+                        write!(text, "{other}").map_err(io::Error::other)?;
+                        writer.write_field(&text)?;
+                    }
                 }
             }
             writer.write_record(None::<&[u8]>)?;

@@ -4,17 +4,22 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::cell::Cell;
-use super::{Export, PAGE};
+use super::{Export, Page, Rows, PAGE};
 use crate::audit::entity as audit_log;
 use crate::audit::service::AuditFilter;
-use crate::catalog::customers;
 use crate::catalog::entity::{customer, product};
+use crate::db::rows::{self, RowValues};
+use crate::error::AppResult;
 use crate::fixed;
 use crate::inventory::entity::{level, movement};
 use crate::orders::access::Viewer;
@@ -54,21 +59,42 @@ pub const ORDER_COLUMNS: &[&str] = &[
     "updatedAt",
 ];
 
-/// An item as one cell: `CODE x QUANTITY @ PRICE`, lines separated by `; `.
-pub fn items_cell(items: &[item::Model]) -> String {
-    items
-        .iter()
-        .map(|i| {
-            format!(
-                "{} x {} @ {}",
-                i.code,
-                fixed::qty(i.quantity),
-                fixed::money(i.unit_price)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
+/// The order columns read for an export, in [`ORDER_COLUMNS`] order without the customer's name
+/// and the items: the name is selected last, the items come from their own statement.
+const ORDER_SELECT: [order::Column; 26] = {
+    use order::Column::*;
+    [
+        Id,
+        Number,
+        Workflow,
+        Status,
+        Priority,
+        CustomerId,
+        Title,
+        Description,
+        Currency,
+        Total,
+        ShippingAddress,
+        Destination,
+        Origin,
+        MaterialCode,
+        MaterialDescription,
+        Party,
+        OrderQuantity,
+        DispatchQuantity,
+        TrackingNumber,
+        ValidUntil,
+        EstimatedCompletion,
+        CompletedAt,
+        AssigneeId,
+        CreatedBy,
+        CreatedAt,
+        UpdatedAt,
+    ]
+};
+
+/// Where the items' cell goes in an order's row.
+const ITEMS_CELL: usize = 11;
 
 pub fn orders(state: AppState, viewer: Viewer, filter: OrderFilter) -> Export {
     Export {
@@ -77,70 +103,128 @@ pub fn orders(state: AppState, viewer: Viewer, filter: OrderFilter) -> Export {
         columns: ORDER_COLUMNS,
         next_page: Box::new(move |after| {
             let (state, viewer, filter) = (state.clone(), viewer.clone(), filter.clone());
-            Box::pin(async move {
-                let db = state.db.conn();
-                let mut query = read::filtered(&state, &viewer, &filter)?;
-                if let Some(after) = after {
-                    query = query.filter(order::Column::Id.gt(after));
-                }
-                let orders = query
-                    .order_by_asc(order::Column::Id)
-                    .limit(PAGE)
-                    .all(db)
-                    .await?;
-                let ids: Vec<Uuid> = orders.iter().map(|o| o.id).collect();
-                let mut items: HashMap<Uuid, Vec<item::Model>> = HashMap::new();
-                for line in item::Entity::find()
-                    .filter(item::Column::OrderId.is_in(ids))
-                    .order_by_asc(item::Column::OrderId)
-                    .order_by_asc(item::Column::Position)
-                    .all(db)
-                    .await?
-                {
-                    items.entry(line.order_id).or_default().push(line);
-                }
-                let names =
-                    customers::names(db, orders.iter().filter_map(|o| o.customer_id)).await?;
-                Ok(orders
-                    .into_iter()
-                    .map(|o| {
-                        let lines = items.get(&o.id).map(Vec::as_slice).unwrap_or_default();
-                        let row = vec![
-                            Cell::text(o.id.to_string()),
-                            Cell::text(&o.number),
-                            Cell::text(&o.workflow),
-                            Cell::text(&o.status),
-                            Cell::Int(o.priority.into()),
-                            Cell::opt_text(o.customer_id.map(|c| c.to_string())),
-                            Cell::opt_text(o.customer_id.and_then(|c| names.get(&c).cloned())),
-                            Cell::opt_text(o.title.clone()),
-                            Cell::opt_text(o.description.clone()),
-                            Cell::text(&o.currency),
-                            Cell::Decimal(fixed::money(o.total)),
-                            Cell::text(items_cell(lines)),
-                            Cell::opt_text(o.shipping_address.clone()),
-                            Cell::opt_text(o.destination.clone()),
-                            Cell::opt_text(o.origin.clone()),
-                            Cell::opt_text(o.material_code.clone()),
-                            Cell::opt_text(o.material_description.clone()),
-                            Cell::opt_text(o.party.clone()),
-                            Cell::opt_decimal(o.order_quantity.map(fixed::qty)),
-                            Cell::opt_decimal(o.dispatch_quantity.map(fixed::qty)),
-                            Cell::opt_text(o.tracking_number.clone()),
-                            Cell::opt_time(o.valid_until),
-                            Cell::opt_time(o.estimated_completion),
-                            Cell::opt_time(o.completed_at),
-                            Cell::opt_text(o.assignee_id.map(|a| a.to_string())),
-                            Cell::text(o.created_by.to_string()),
-                            Cell::Time(o.created_at),
-                            Cell::Time(o.updated_at),
-                        ];
-                        (o.id, row)
-                    })
-                    .collect())
-            })
+            Box::pin(async move { order_page(&state, &viewer, &filter, after).await })
         }),
     }
+}
+
+/// The orders after `after`; their items are read by the page's own task, while the next
+/// page's orders are (after this page's, so every order read has its items committed).
+async fn order_page(
+    state: &AppState,
+    viewer: &Viewer,
+    filter: &OrderFilter,
+    after: Option<Uuid>,
+) -> AppResult<Page> {
+    let mut query = read::filtered(state, viewer, filter)?;
+    if let Some(after) = after {
+        query = query.filter(order::Column::Id.gt(after));
+    }
+    let page = query
+        .select_only()
+        .columns(ORDER_SELECT)
+        .expr(Expr::cust(
+            "(SELECT name FROM customers WHERE customers.id = orders.customer_id)",
+        ))
+        .order_by_asc(order::Column::Id)
+        .limit(PAGE)
+        .build(state.db.backend());
+    let orders = rows::select(state.db.conn(), page, order_row).await?;
+    Ok(Page {
+        len: orders.len(),
+        last: orders.last().map(|(id, _)| *id),
+        rows: Box::pin(with_items(state.db.conn().clone(), orders)),
+    })
+}
+
+/// `orders` with their items' cells filled in.
+async fn with_items(db: DatabaseConnection, mut orders: Vec<(Uuid, Vec<Cell>)>) -> AppResult<Rows> {
+    let items = item::Entity::find()
+        .select_only()
+        .columns([
+            item::Column::OrderId,
+            item::Column::Code,
+            item::Column::Quantity,
+            item::Column::UnitPrice,
+        ])
+        .filter(item::Column::OrderId.is_in(orders.iter().map(|(id, _)| *id)))
+        .order_by_asc(item::Column::OrderId)
+        .order_by_asc(item::Column::Position)
+        .build(db.get_database_backend());
+    let mut lines: HashMap<Uuid, String> = HashMap::with_capacity(orders.len());
+    for (order_id, line) in rows::select(&db, items, item_line).await? {
+        let cell = lines.entry(order_id).or_default();
+        if !cell.is_empty() {
+            cell.push_str("; ");
+        }
+        cell.push_str(&line);
+    }
+    for (id, row) in &mut orders {
+        row[ITEMS_CELL] = Cell::text(lines.remove(id).unwrap_or_default());
+    }
+    Ok(orders.into_iter().map(|(_, cells)| cells).collect())
+}
+
+/// An order's row, with an empty cell where its items go.
+fn order_row(row: &dyn RowValues) -> Result<(Uuid, Vec<Cell>), DbErr> {
+    let id = row
+        .uuid(0)?
+        .ok_or_else(|| DbErr::Type("an order without an id".into()))?;
+    let text = |column| row.text(column).map(Cell::opt_text);
+    let uuid = |column| row.uuid(column).map(Cell::opt_uuid);
+    let amount = |column, as_decimal: fn(i64) -> rust_decimal::Decimal| {
+        row.int(column)
+            .map(|n| Cell::opt_decimal(n.map(as_decimal)))
+    };
+    let time = |column| row.time(column).map(Cell::opt_time);
+    let cells = vec![
+        Cell::Uuid(id),
+        text(1)?,
+        text(2)?,
+        text(3)?,
+        row.int(4)?.map_or(Cell::Empty, Cell::Int),
+        uuid(5)?,
+        text(26)?,
+        text(6)?,
+        text(7)?,
+        text(8)?,
+        amount(9, fixed::money)?,
+        Cell::Empty,
+        text(10)?,
+        text(11)?,
+        text(12)?,
+        text(13)?,
+        text(14)?,
+        text(15)?,
+        amount(16, fixed::qty)?,
+        amount(17, fixed::qty)?,
+        text(18)?,
+        time(19)?,
+        time(20)?,
+        time(21)?,
+        uuid(22)?,
+        uuid(23)?,
+        time(24)?,
+        time(25)?,
+    ];
+    Ok((id, cells))
+}
+
+/// An item as its order's id and `CODE x QUANTITY @ PRICE`; an order's lines are joined by `; `.
+fn item_line(row: &dyn RowValues) -> Result<(Uuid, String), DbErr> {
+    let missing = || DbErr::Type("an order item without its order, code, quantity or price".into());
+    let order_id = row.uuid(0)?.ok_or_else(missing)?;
+    let code = row.text(1)?.ok_or_else(missing)?;
+    let quantity = row.int(2)?.ok_or_else(missing)?;
+    let price = row.int(3)?.ok_or_else(missing)?;
+    Ok((
+        order_id,
+        format!(
+            "{code} x {} @ {}",
+            fixed::qty(quantity),
+            fixed::money(price)
+        ),
+    ))
 }
 
 pub const CUSTOMER_COLUMNS: &[&str] = &[
@@ -173,24 +257,25 @@ pub fn customers(state: AppState) -> Export {
                     .limit(PAGE)
                     .all(state.db.conn())
                     .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|c| {
-                        let row = vec![
-                            Cell::text(c.id.to_string()),
-                            Cell::text(c.name),
-                            Cell::opt_text(c.email),
-                            Cell::opt_text(c.phone),
-                            Cell::opt_text(c.billing_address),
-                            Cell::opt_text(c.shipping_address),
-                            Cell::opt_text(c.user_id.map(|u| u.to_string())),
-                            Cell::Bool(c.active),
-                            Cell::Time(c.created_at),
-                            Cell::Time(c.updated_at),
-                        ];
-                        (c.id, row)
-                    })
-                    .collect())
+                Ok(Page::ready(
+                    rows.into_iter()
+                        .map(|c| {
+                            let row = vec![
+                                Cell::Uuid(c.id),
+                                Cell::text(c.name),
+                                Cell::opt_text(c.email),
+                                Cell::opt_text(c.phone),
+                                Cell::opt_text(c.billing_address),
+                                Cell::opt_text(c.shipping_address),
+                                Cell::opt_uuid(c.user_id),
+                                Cell::Bool(c.active),
+                                Cell::Time(c.created_at),
+                                Cell::Time(c.updated_at),
+                            ];
+                            (c.id, row)
+                        })
+                        .collect::<Vec<_>>(),
+                ))
             })
         }),
     }
@@ -230,28 +315,30 @@ pub fn products(state: AppState) -> Export {
                     .limit(PAGE)
                     .all(state.db.conn())
                     .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(p, level)| {
-                        let (on_hand, reserved) = level.map_or((0, 0), |l| (l.on_hand, l.reserved));
-                        let row = vec![
-                            Cell::text(p.id.to_string()),
-                            Cell::text(p.sku),
-                            Cell::text(p.name),
-                            Cell::opt_text(p.description),
-                            Cell::text(p.unit),
-                            Cell::Decimal(fixed::money(p.price)),
-                            Cell::text(p.currency),
-                            Cell::Decimal(fixed::qty(p.reorder_level)),
-                            Cell::Decimal(fixed::qty(on_hand)),
-                            Cell::Decimal(fixed::qty(reserved)),
-                            Cell::Bool(p.active),
-                            Cell::Time(p.created_at),
-                            Cell::Time(p.updated_at),
-                        ];
-                        (p.id, row)
-                    })
-                    .collect())
+                Ok(Page::ready(
+                    rows.into_iter()
+                        .map(|(p, level)| {
+                            let (on_hand, reserved) =
+                                level.map_or((0, 0), |l| (l.on_hand, l.reserved));
+                            let row = vec![
+                                Cell::Uuid(p.id),
+                                Cell::text(p.sku),
+                                Cell::text(p.name),
+                                Cell::opt_text(p.description),
+                                Cell::text(p.unit),
+                                Cell::Decimal(fixed::money(p.price)),
+                                Cell::text(p.currency),
+                                Cell::Decimal(fixed::qty(p.reorder_level)),
+                                Cell::Decimal(fixed::qty(on_hand)),
+                                Cell::Decimal(fixed::qty(reserved)),
+                                Cell::Bool(p.active),
+                                Cell::Time(p.created_at),
+                                Cell::Time(p.updated_at),
+                            ];
+                            (p.id, row)
+                        })
+                        .collect::<Vec<_>>(),
+                ))
             })
         }),
     }
@@ -317,24 +404,25 @@ pub fn movements(state: AppState, filter: MovementFilter) -> Export {
                     .limit(PAGE)
                     .all(state.db.conn())
                     .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|m| {
-                        let row = vec![
-                            Cell::text(m.id.to_string()),
-                            Cell::text(m.product_id.to_string()),
-                            Cell::text(m.kind),
-                            Cell::Decimal(fixed::qty(m.quantity)),
-                            Cell::Decimal(fixed::qty(m.on_hand_after)),
-                            Cell::Decimal(fixed::qty(m.reserved_after)),
-                            Cell::opt_text(m.reason),
-                            Cell::opt_text(m.order_id.map(|o| o.to_string())),
-                            Cell::opt_text(m.actor_id.map(|a| a.to_string())),
-                            Cell::Time(m.created_at),
-                        ];
-                        (m.id, row)
-                    })
-                    .collect())
+                Ok(Page::ready(
+                    rows.into_iter()
+                        .map(|m| {
+                            let row = vec![
+                                Cell::Uuid(m.id),
+                                Cell::Uuid(m.product_id),
+                                Cell::text(m.kind),
+                                Cell::Decimal(fixed::qty(m.quantity)),
+                                Cell::Decimal(fixed::qty(m.on_hand_after)),
+                                Cell::Decimal(fixed::qty(m.reserved_after)),
+                                Cell::opt_text(m.reason),
+                                Cell::opt_uuid(m.order_id),
+                                Cell::opt_uuid(m.actor_id),
+                                Cell::Time(m.created_at),
+                            ];
+                            (m.id, row)
+                        })
+                        .collect::<Vec<_>>(),
+                ))
             })
         }),
     }
@@ -370,24 +458,25 @@ pub fn audit(state: AppState, filter: AuditFilter) -> Export {
                     .limit(PAGE)
                     .all(state.db.conn())
                     .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|a| {
-                        let row = vec![
-                            Cell::text(a.id.to_string()),
-                            Cell::Time(a.created_at),
-                            Cell::opt_text(a.actor_id.map(|u| u.to_string())),
-                            Cell::text(a.action),
-                            Cell::text(a.entity_type),
-                            Cell::opt_text(a.entity_id),
-                            Cell::opt_text(a.ip),
-                            Cell::opt_text(a.user_agent),
-                            Cell::opt_text(a.request_id),
-                            Cell::text(a.details),
-                        ];
-                        (a.id, row)
-                    })
-                    .collect())
+                Ok(Page::ready(
+                    rows.into_iter()
+                        .map(|a| {
+                            let row = vec![
+                                Cell::Uuid(a.id),
+                                Cell::Time(a.created_at),
+                                Cell::opt_uuid(a.actor_id),
+                                Cell::text(a.action),
+                                Cell::text(a.entity_type),
+                                Cell::opt_text(a.entity_id),
+                                Cell::opt_text(a.ip),
+                                Cell::opt_text(a.user_agent),
+                                Cell::opt_text(a.request_id),
+                                Cell::text(a.details),
+                            ];
+                            (a.id, row)
+                        })
+                        .collect::<Vec<_>>(),
+                ))
             })
         }),
     }

@@ -108,7 +108,10 @@ fn write_row(out: &mut impl Write, cells: &[Cell]) -> io::Result<()> {
             Cell::Bool(b) => write!(out, "<c t=\"b\"><v>{}</v></c>", u8::from(*b))?,
             other => {
                 out.write_all(b"<c t=\"inlineStr\"><is><t xml:space=\"preserve\">")?;
-                write_escaped(out, &other.to_text())?;
+                match other {
+                    Cell::Text(text) => write_escaped(out, text)?,
+                    other => write_escaped(out, &other.to_text())?,
+                }
                 out.write_all(b"</t></is></c>")?;
             }
         }

@@ -82,6 +82,27 @@ async fn exports_follow_filters_scope_and_formats(app: TestApp) {
     assert_eq!(rows[0][items], "WIDGET x 2 @ 12.50");
     assert_eq!(rows[0][column(&header, "total")], "25.00");
 
+    // Times as the API gives them; a time filter compares with the times as stored.
+    let created = column(&header, "createdAt");
+    let first = app
+        .get(
+            &format!("/api/v1/orders/{}", rows[0][0]),
+            Some(&admin.access),
+        )
+        .await;
+    let api_created = first.expect(200)["createdAt"].as_str().unwrap();
+    assert_eq!(instant(&rows[0][created]), instant(api_created));
+    let (_, later) = csv_rows(
+        &download(
+            &app,
+            &admin,
+            &format!("/api/v1/orders/export?createdFrom={}", rows[2][created]),
+        )
+        .await
+        .bytes,
+    );
+    assert_eq!(later.len(), 3, "orders created at or after the third");
+
     // The list's filters and the caller's scope apply.
     let (_, mine) = csv_rows(&download(&app, &alice, "/api/v1/orders/export").await.bytes);
     assert_eq!(mine.len(), 3, "alice exports her own orders only");
@@ -184,7 +205,7 @@ async fn exports_follow_filters_scope_and_formats(app: TestApp) {
 
     // Every export is audited, with who and what.
     let entries = app.audit(&admin, "action=export.downloaded").await;
-    assert_eq!(entries.len(), 10, "{entries:?}");
+    assert_eq!(entries.len(), 11, "{entries:?}");
     assert!(entries
         .iter()
         .any(|e| e["actorId"] == alice.id.as_str() && e["entityId"] == "orders"));
@@ -213,6 +234,30 @@ async fn exports_follow_filters_scope_and_formats(app: TestApp) {
     app.get("/api/v1/orders/export", None)
         .await
         .expect_error(401, "UNAUTHORIZED");
+
+    // An order's items in one cell, in their order.
+    let gadget = app.product(&admin, "GADGET", "3", "50").await;
+    app.post(
+        "/api/v1/orders",
+        Some(&alice.access),
+        json!({ "items": [
+            { "productId": sku, "quantity": 1 },
+            { "productId": gadget, "quantity": 4 },
+        ] }),
+    )
+    .await
+    .expect(201);
+    let (header, mine) = csv_rows(&download(&app, &alice, "/api/v1/orders/export").await.bytes);
+    assert_eq!(
+        mine.last().unwrap()[column(&header, "items")],
+        "WIDGET x 1 @ 12.50; GADGET x 4 @ 3.00"
+    );
+}
+
+fn instant(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|err| panic!("{text}: {err}"))
+        .into()
 }
 
 /// The bulk loader's orders (more than an export page) are searchable, counted by the
