@@ -1,5 +1,7 @@
 //! Password rules and hashing (argon2id).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use argon2::password_hash::{
     Output, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString,
@@ -77,10 +79,13 @@ impl PasswordHasher {
 
     fn hash_blocking(&self, password: &str) -> anyhow::Result<String> {
         let salt = SaltString::generate(&mut OsRng);
-        self.argon2()
+        let _working = Working::start();
+        let hashed = self
+            .argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"));
+        hashed
     }
 
     /// Hashing is deliberately slow, so it runs off the async workers.
@@ -98,6 +103,7 @@ impl PasswordHasher {
         let exists = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
         let ok = tokio::task::spawn_blocking(move || {
+            let _working = Working::start();
             PasswordHash::new(&hash).is_ok_and(|parsed| {
                 hasher
                     .argon2()
@@ -108,6 +114,30 @@ impl PasswordHasher {
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
         Ok(ok && exists)
+    }
+}
+
+/// Hashes running now.
+static WORKING: AtomicUsize = AtomicUsize::new(0);
+
+/// A hash in progress. Each holds its working memory (m_cost KiB, 19 MiB by default); the last
+/// of a burst to end hands what the allocator kept back to the system. Kept, a burst of logins
+/// would leave the server that much larger for good; handed back after every hash, each next one
+/// would pay for mapping it again.
+struct Working;
+
+impl Working {
+    fn start() -> Working {
+        WORKING.fetch_add(1, Ordering::SeqCst);
+        Working
+    }
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        if WORKING.fetch_sub(1, Ordering::SeqCst) == 1 {
+            crate::memory::release_freed();
+        }
     }
 }
 
