@@ -23,13 +23,19 @@ pub trait RowValues {
     fn int(&self, column: usize) -> Result<Option<i64>, DbErr>;
     fn uuid(&self, column: usize) -> Result<Option<Uuid>, DbErr>;
     fn time(&self, column: usize) -> Result<Option<NaiveDateTime>, DbErr>;
+    fn boolean(&self, column: usize) -> Result<Option<bool>, DbErr>;
+}
+
+/// The value a `NOT NULL` column cannot lack.
+pub fn required<T>(value: Option<T>, column: usize) -> Result<T, DbErr> {
+    value.ok_or_else(|| DbErr::Type(format!("column {column}: unexpected NULL")))
 }
 
 /// Every row `stmt` selects, each turned into a `T` by `map`.
 pub async fn select<T: Send + 'static>(
     db: &DatabaseConnection,
     stmt: Statement,
-    map: fn(&dyn RowValues) -> Result<T, DbErr>,
+    map: impl Fn(&dyn RowValues) -> Result<T, DbErr> + Send + 'static,
 ) -> Result<Vec<T>, DbErr> {
     if db.get_database_backend() != DatabaseBackend::Sqlite {
         return db
@@ -144,6 +150,10 @@ impl RowValues for QueryResult {
     fn time(&self, column: usize) -> Result<Option<NaiveDateTime>, DbErr> {
         self.try_get_by_index(column)
     }
+
+    fn boolean(&self, column: usize) -> Result<Option<bool>, DbErr> {
+        self.try_get_by_index(column)
+    }
 }
 
 impl RowValues for rusqlite::Row<'_> {
@@ -188,6 +198,10 @@ impl RowValues for rusqlite::Row<'_> {
             }
             other => Err(unexpected(column, other.data_type())),
         }
+    }
+
+    fn boolean(&self, column: usize) -> Result<Option<bool>, DbErr> {
+        Ok(self.int(column)?.map(|n| n != 0))
     }
 }
 

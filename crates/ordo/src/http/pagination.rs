@@ -2,11 +2,13 @@
 //! `{items, totalCount, totalPages, currentPage}` out.
 
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QuerySelect, QueryTrait, Select,
+    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, Iterable,
+    QuerySelect, QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::db::rows::{self, RowValues};
 use crate::error::AppError;
 
 pub const DEFAULT_LIMIT: u64 = 20;
@@ -131,16 +133,7 @@ where
     C: ConnectionTrait,
     T: From<E::Model>,
 {
-    use sea_orm::sea_query::SimpleExpr;
-    let counting = SimpleExpr::SubQuery(
-        None,
-        Box::new(counting(&query, COUNT_CAP).into_sub_query_statement()),
-    );
-    let page = query
-        .clone()
-        .column_as(counting, TOTAL_COLUMN)
-        .offset(request.offset())
-        .limit(request.limit);
+    let page = with_count(&query, request);
     let rows = db.query_all(page.build(db.get_database_backend())).await?;
     let total = match rows.first() {
         Some(row) => row.try_get::<i64>("", TOTAL_COLUMN)?.max(0) as u64,
@@ -152,6 +145,48 @@ where
         .map(|row| E::Model::from_query_result(row, "").map(T::from))
         .collect::<Result<Vec<T>, DbErr>>()?;
     Ok(Page::new(items, total, request))
+}
+
+/// [`fetch_page`] on the pool, each row read by position and turned into a `T` by `map` (see
+/// [`crate::db::rows`]); the count is the column after the entity's.
+pub async fn fetch_page_by_position<E, T>(
+    db: &DatabaseConnection,
+    query: Select<E>,
+    request: PageRequest,
+    map: fn(&dyn RowValues) -> Result<T, DbErr>,
+) -> Result<Page<T>, DbErr>
+where
+    E: EntityTrait,
+    T: Send + 'static,
+{
+    let total_column = E::Column::iter().count();
+    let page = with_count(&query, request).build(db.get_database_backend());
+    let rows = rows::select(db, page, move |row| {
+        Ok((map(row)?, row.int(total_column)?.unwrap_or(0)))
+    })
+    .await?;
+    let total = match rows.first() {
+        Some((_, total)) => (*total).max(0) as u64,
+        None if request.offset() == 0 => 0,
+        None => capped_count(db, &query, COUNT_CAP).await?,
+    };
+    let items = rows.into_iter().map(|(item, _)| item).collect();
+    Ok(Page::new(items, total, request))
+}
+
+/// The page of `query` that `request` asks for, with the capped count of all its matches as a
+/// last column.
+fn with_count<E: EntityTrait>(query: &Select<E>, request: PageRequest) -> Select<E> {
+    use sea_orm::sea_query::SimpleExpr;
+    let counting = SimpleExpr::SubQuery(
+        None,
+        Box::new(counting(query, COUNT_CAP).into_sub_query_statement()),
+    );
+    query
+        .clone()
+        .column_as(counting, TOTAL_COLUMN)
+        .offset(request.offset())
+        .limit(request.limit)
 }
 
 /// Counts the matches of `query` up to one past `cap`: `SELECT COUNT(*)` over the matches,

@@ -55,6 +55,60 @@ pub mod order {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// An order from a row with every column in declaration order (as `Entity::find()`
+        /// selects them), read by position.
+        pub fn from_row(row: &dyn crate::db::rows::RowValues) -> Result<Model, DbErr> {
+            use crate::db::rows::required;
+            use Column as C;
+            let text = |c: C| required(row.text(c as usize)?, c as usize);
+            let int = |c: C| required(row.int(c as usize)?, c as usize);
+            let small = |c: C| {
+                i32::try_from(int(c)?).map_err(|_| DbErr::Type(format!("{c:?} out of range")))
+            };
+            let uuid = |c: C| required(row.uuid(c as usize)?, c as usize);
+            let time = |c: C| required(row.time(c as usize)?, c as usize);
+            Ok(Model {
+                id: uuid(C::Id)?,
+                number: text(C::Number)?,
+                workflow: text(C::Workflow)?,
+                status: text(C::Status)?,
+                priority: small(C::Priority)?,
+                customer_id: row.uuid(C::CustomerId as usize)?,
+                created_by: uuid(C::CreatedBy)?,
+                assignee_id: row.uuid(C::AssigneeId as usize)?,
+                title: row.text(C::Title as usize)?,
+                description: row.text(C::Description as usize)?,
+                special_instructions: row.text(C::SpecialInstructions as usize)?,
+                currency: text(C::Currency)?,
+                total: int(C::Total)?,
+                shipping_address: row.text(C::ShippingAddress as usize)?,
+                destination: row.text(C::Destination as usize)?,
+                origin: row.text(C::Origin as usize)?,
+                material_code: row.text(C::MaterialCode as usize)?,
+                material_description: row.text(C::MaterialDescription as usize)?,
+                party: row.text(C::Party as usize)?,
+                order_quantity: row.int(C::OrderQuantity as usize)?,
+                dispatch_quantity: row.int(C::DispatchQuantity as usize)?,
+                completion_notes: row.text(C::CompletionNotes as usize)?,
+                tracking_number: row.text(C::TrackingNumber as usize)?,
+                cancel_reason: row.text(C::CancelReason as usize)?,
+                valid_until: row.time(C::ValidUntil as usize)?,
+                estimated_completion: row.time(C::EstimatedCompletion as usize)?,
+                completed_at: row.time(C::CompletedAt as usize)?,
+                status_changed_at: time(C::StatusChangedAt)?,
+                stock_reserved: required(
+                    row.boolean(C::StockReserved as usize)?,
+                    C::StockReserved as usize,
+                )?,
+                attributes: text(C::Attributes)?,
+                version: small(C::Version)?,
+                created_at: time(C::CreatedAt)?,
+                updated_at: time(C::UpdatedAt)?,
+            })
+        }
+    }
 }
 
 pub mod item {

@@ -4,15 +4,16 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::db::rows;
 use crate::error::{AppError, AppResult};
 use crate::http::cursor::{Cursor, CursorPage};
-use crate::http::pagination::{fetch_page, Page, PageRequest, SortOrder};
+use crate::http::pagination::{fetch_page_by_position, Page, PageRequest, SortOrder};
 use crate::orders::access::Viewer;
 use crate::orders::entity::order::{self, Column};
 use crate::orders::view::{AllowedTransition, OrderSummary, OrderView};
@@ -255,7 +256,7 @@ pub async fn list(
     };
     let db = state.db.conn();
     let Some(text) = q.cursor.as_deref() else {
-        let rows: Page<order::Model> = fetch_page(db, query, page).await?;
+        let rows = fetch_page_by_position(db, query, page, order::Model::from_row).await?;
         let more = rows.total_count_capped || page.page < rows.total_pages;
         let full = rows.items.len() as u64 == page.limit && more;
         let cursor = if full {
@@ -285,7 +286,11 @@ pub async fn list(
             .add(Expr::col(column).lt(value.clone()))
             .add(Expr::col(column).eq(value).and(Column::Id.lt(after.id))),
     };
-    let mut rows = query.filter(beyond).limit(page.limit + 1).all(db).await?;
+    let page_after = query
+        .filter(beyond)
+        .limit(page.limit + 1)
+        .build(state.db.backend());
+    let mut rows = rows::select(db, page_after, order::Model::from_row).await?;
     let more = rows.len() as u64 > page.limit;
     rows.truncate(page.limit as usize);
     let next = if more { next_cursor(rows.last()) } else { None };
