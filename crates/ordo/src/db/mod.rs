@@ -11,6 +11,7 @@ pub mod rows;
 
 pub use deferred::Deferring;
 
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +35,8 @@ const WRITER_CACHE: &str = "-16384";
 pub struct Db {
     conn: DatabaseConnection,
     group: Option<Arc<GroupCommit>>,
+    /// SQLite in a file: read connections used where a statement runs (see [`rows`]).
+    readers: Option<Arc<rows::SqliteReaders>>,
 }
 
 /// A write transaction. On SQLite it is a savepoint in the group's transaction and holds the
@@ -221,6 +224,9 @@ impl Db {
                 .connect_with(options.clone().pragma("cache_size", WRITER_CACHE))
                 .await
                 .context("cannot open the SQLite database")?;
+            let file = options.get_filename();
+            let readers = (!file.as_os_str().is_empty() && file != Path::new(":memory:"))
+                .then(|| Arc::new(rows::SqliteReaders::new(file.to_path_buf())));
             let pool = SqlitePoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(max_connections.max(2))
@@ -233,6 +239,7 @@ impl Db {
             Ok(Db {
                 conn,
                 group: Some(Arc::new(group)),
+                readers,
             })
         } else {
             let mut options = ConnectOptions::new(url.to_string());
@@ -245,12 +252,20 @@ impl Db {
             let conn = Database::connect(options)
                 .await
                 .context("cannot connect to the database")?;
-            Ok(Db { conn, group: None })
+            Ok(Db {
+                conn,
+                group: None,
+                readers: None,
+            })
         }
     }
 
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    fn readers(&self) -> Option<&Arc<rows::SqliteReaders>> {
+        self.readers.as_ref()
     }
 
     pub fn backend(&self) -> DatabaseBackend {

@@ -1,20 +1,23 @@
 //! Many rows read by column position, for bulk reads (exports) where the cost of each row is
 //! what counts.
 //!
-//! On SQLite the statement runs through the library's own API on a blocking thread, on a
-//! connection borrowed from the read pool: values are read in place as the statement steps.
-//! The pool's driver instead copies every value of every row and hands each row from its
-//! connection's thread to the caller's, which costs more than SQLite's own work for a wide row.
-//! On PostgreSQL and MySQL the statement runs through the pool as any other.
+//! On SQLite the statement runs through the library's own API, on a read connection of
+//! [`SqliteReaders`]: values are read in place as the statement steps. The pool's driver instead
+//! copies every value of every row and hands each row from its connection's thread to the
+//! caller's, which costs more than SQLite's own work for a wide row. On PostgreSQL and MySQL the
+//! statement runs through the pool as any other.
 
-use std::sync::LazyLock;
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex, PoisonError};
+use std::time::Duration;
 
 use chrono::format::{Item, Parsed, StrftimeItems};
 use chrono::NaiveDateTime;
 use rusqlite::types::{Value as Bound, ValueRef};
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, QueryResult, Statement, Value,
-};
+use rusqlite::OpenFlags;
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, Value};
+
+use super::Db;
 use uuid::Uuid;
 
 /// The values of one row, by column position.
@@ -31,52 +34,133 @@ pub fn required<T>(value: Option<T>, column: usize) -> Result<T, DbErr> {
     value.ok_or_else(|| DbErr::Type(format!("column {column}: unexpected NULL")))
 }
 
-/// Every row `stmt` selects, each turned into a `T` by `map`.
-pub async fn select<T: Send + 'static>(
-    db: &DatabaseConnection,
+/// Every row `stmt` selects, each turned into a `T` by `map`. Only for reads bounded by a key (an
+/// order and its lines): on SQLite the statement runs right here, on the async runtime's thread
+/// (see [`SqliteReaders`]), which serves no other request until it is done.
+pub async fn select<T>(
+    db: &Db,
+    stmt: Statement,
+    map: impl Fn(&dyn RowValues) -> Result<T, DbErr>,
+) -> Result<Vec<T>, DbErr> {
+    match db.readers() {
+        Some(readers) => readers.select(&stmt, &map),
+        None => pooled(db, stmt, &map).await,
+    }
+}
+
+/// [`select`] for reads whose cost depends on the data (lists, searches, export pages): on SQLite
+/// the statement runs on a blocking thread, so a slow one holds up no other request.
+pub async fn select_blocking<T: Send + 'static>(
+    db: &Db,
     stmt: Statement,
     map: impl Fn(&dyn RowValues) -> Result<T, DbErr> + Send + 'static,
 ) -> Result<Vec<T>, DbErr> {
-    if db.get_database_backend() != DatabaseBackend::Sqlite {
-        return db
-            .query_all(stmt)
-            .await?
-            .iter()
-            .map(|row| map(row))
-            .collect();
-    }
-    let mut conn = db
-        .get_sqlite_connection_pool()
-        .acquire()
-        .await
-        .map_err(|err| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(err)))?;
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        let mut locked = runtime
-            .block_on(conn.lock_handle())
-            .map_err(|err| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(err)))?;
-        // SAFETY: while `locked` lives the driver's thread makes no call on this handle, and a
-        // connection made from a handle leaves it open when dropped; it is dropped (after the
-        // statement, declared later) before `locked`.
-        let sqlite = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) }
-            .map_err(sqlite_err)?;
-        let params: Vec<Bound> = stmt
-            .values
-            .map(|values| values.0.into_iter().map(bound).collect::<Result<_, _>>())
-            .transpose()?
-            .unwrap_or_default();
-        let mut statement = sqlite.prepare(&stmt.sql).map_err(sqlite_err)?;
-        let mut rows = statement
-            .query(rusqlite::params_from_iter(params))
-            .map_err(sqlite_err)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(sqlite_err)? {
-            out.push(map(row)?);
+    match db.readers() {
+        Some(readers) => {
+            let readers = readers.clone();
+            tokio::task::spawn_blocking(move || readers.select(&stmt, &map))
+                .await
+                .map_err(|err| DbErr::Custom(format!("the reading thread failed: {err}")))?
         }
-        Ok(out)
-    })
-    .await
-    .map_err(|err| DbErr::Custom(format!("the reading thread failed: {err}")))?
+        None => pooled(db, stmt, &map).await,
+    }
+}
+
+async fn pooled<T>(
+    db: &Db,
+    stmt: Statement,
+    map: &impl Fn(&dyn RowValues) -> Result<T, DbErr>,
+) -> Result<Vec<T>, DbErr> {
+    db.conn()
+        .query_all(stmt)
+        .await?
+        .iter()
+        .map(|row| map(row))
+        .collect()
+}
+
+/// Read connections to an SQLite database file, used on the thread that runs the statement.
+/// The pool's driver gives each connection a thread of its own and hands every statement to it
+/// and every row back: for a point read, those thread switches cost more than SQLite's own work.
+/// Statements are prepared once per connection.
+pub struct SqliteReaders {
+    path: PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// Idle read connections kept; more are opened while more statements run at once.
+const IDLE_READERS: usize = 8;
+/// Prepared statements kept per read connection.
+const CACHED_STATEMENTS: usize = 64;
+
+impl SqliteReaders {
+    pub fn new(path: PathBuf) -> SqliteReaders {
+        SqliteReaders {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn select<T>(
+        &self,
+        stmt: &Statement,
+        map: &impl Fn(&dyn RowValues) -> Result<T, DbErr>,
+    ) -> Result<Vec<T>, DbErr> {
+        let conn = self.take()?;
+        let rows = run(&conn, stmt, map);
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+        rows
+    }
+
+    fn take(&self) -> Result<rusqlite::Connection, DbErr> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        if let Some(conn) = idle {
+            return Ok(conn);
+        }
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite_err)?;
+        conn.busy_timeout(Duration::from_secs(30))
+            .map_err(sqlite_err)?;
+        conn.pragma_update(None, "query_only", true)
+            .map_err(sqlite_err)?;
+        conn.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
+        Ok(conn)
+    }
+}
+
+fn run<T>(
+    conn: &rusqlite::Connection,
+    stmt: &Statement,
+    map: &impl Fn(&dyn RowValues) -> Result<T, DbErr>,
+) -> Result<Vec<T>, DbErr> {
+    let params: Vec<Bound> = match &stmt.values {
+        Some(values) => values
+            .0
+            .iter()
+            .cloned()
+            .map(bound)
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
+    let mut statement = conn.prepare_cached(&stmt.sql).map_err(sqlite_err)?;
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(params))
+        .map_err(sqlite_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite_err)? {
+        out.push(map(row)?);
+    }
+    Ok(out)
 }
 
 /// How the pool's driver writes a time on SQLite (`YYYY-MM-DD HH:MM:SS.ffffff`), parsed once.

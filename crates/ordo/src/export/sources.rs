@@ -5,10 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
-};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -19,6 +16,7 @@ use crate::audit::entity as audit_log;
 use crate::audit::service::AuditFilter;
 use crate::catalog::entity::{customer, product};
 use crate::db::rows::{self, RowValues};
+use crate::db::Db;
 use crate::error::AppResult;
 use crate::fixed;
 use crate::inventory::entity::{level, movement};
@@ -129,16 +127,16 @@ async fn order_page(
         .order_by_asc(order::Column::Id)
         .limit(PAGE)
         .build(state.db.backend());
-    let orders = rows::select(state.db.conn(), page, order_row).await?;
+    let orders = rows::select_blocking(&state.db, page, order_row).await?;
     Ok(Page {
         len: orders.len(),
         last: orders.last().map(|(id, _)| *id),
-        rows: Box::pin(with_items(state.db.conn().clone(), orders)),
+        rows: Box::pin(with_items(state.db.clone(), orders)),
     })
 }
 
 /// `orders` with their items' cells filled in.
-async fn with_items(db: DatabaseConnection, mut orders: Vec<(Uuid, Vec<Cell>)>) -> AppResult<Rows> {
+async fn with_items(db: Db, mut orders: Vec<(Uuid, Vec<Cell>)>) -> AppResult<Rows> {
     let items = item::Entity::find()
         .select_only()
         .columns([
@@ -150,9 +148,9 @@ async fn with_items(db: DatabaseConnection, mut orders: Vec<(Uuid, Vec<Cell>)>) 
         .filter(item::Column::OrderId.is_in(orders.iter().map(|(id, _)| *id)))
         .order_by_asc(item::Column::OrderId)
         .order_by_asc(item::Column::Position)
-        .build(db.get_database_backend());
+        .build(db.backend());
     let mut lines: HashMap<Uuid, String> = HashMap::with_capacity(orders.len());
-    for (order_id, line) in rows::select(&db, items, item_line).await? {
+    for (order_id, line) in rows::select_blocking(&db, items, item_line).await? {
         let cell = lines.entry(order_id).or_default();
         if !cell.is_empty() {
             cell.push_str("; ");

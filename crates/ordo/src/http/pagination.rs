@@ -2,13 +2,13 @@
 //! `{items, totalCount, totalPages, currentPage}` out.
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, Iterable,
-    QuerySelect, QueryTrait, Select,
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iterable, QuerySelect, QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::rows::{self, RowValues};
+use crate::db::Db;
 use crate::error::AppError;
 
 pub const DEFAULT_LIMIT: u64 = 20;
@@ -150,7 +150,7 @@ where
 /// [`fetch_page`] on the pool, each row read by position and turned into a `T` by `map` (see
 /// [`crate::db::rows`]); the count is the column after the entity's.
 pub async fn fetch_page_by_position<E, T>(
-    db: &DatabaseConnection,
+    db: &Db,
     query: Select<E>,
     request: PageRequest,
     map: fn(&dyn RowValues) -> Result<T, DbErr>,
@@ -160,15 +160,15 @@ where
     T: Send + 'static,
 {
     let total_column = E::Column::iter().count();
-    let page = with_count(&query, request).build(db.get_database_backend());
-    let rows = rows::select(db, page, move |row| {
+    let page = with_count(&query, request).build(db.backend());
+    let rows = rows::select_blocking(db, page, move |row| {
         Ok((map(row)?, row.int(total_column)?.unwrap_or(0)))
     })
     .await?;
     let total = match rows.first() {
         Some((_, total)) => (*total).max(0) as u64,
         None if request.offset() == 0 => 0,
-        None => capped_count(db, &query, COUNT_CAP).await?,
+        None => capped_count(db.conn(), &query, COUNT_CAP).await?,
     };
     let items = rows.into_iter().map(|(item, _)| item).collect();
     Ok(Page::new(items, total, request))

@@ -136,6 +136,32 @@ pub mod item {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// An item from a row with every column in declaration order, read by position.
+        pub fn from_row(row: &dyn crate::db::rows::RowValues) -> Result<Model, DbErr> {
+            use crate::db::rows::required;
+            use Column as C;
+            let text = |c: C| required(row.text(c as usize)?, c as usize);
+            let int = |c: C| required(row.int(c as usize)?, c as usize);
+            let uuid = |c: C| required(row.uuid(c as usize)?, c as usize);
+            Ok(Model {
+                id: uuid(C::Id)?,
+                order_id: uuid(C::OrderId)?,
+                position: i32::try_from(int(C::Position)?)
+                    .map_err(|_| DbErr::Type("position out of range".into()))?,
+                product_id: row.uuid(C::ProductId as usize)?,
+                code: text(C::Code)?,
+                description: text(C::Description)?,
+                quantity: int(C::Quantity)?,
+                unit: text(C::Unit)?,
+                unit_price: int(C::UnitPrice)?,
+                line_total: int(C::LineTotal)?,
+                shipped_quantity: int(C::ShippedQuantity)?,
+                reserved_quantity: int(C::ReservedQuantity)?,
+            })
+        }
+    }
 }
 
 pub mod history {
@@ -159,6 +185,23 @@ pub mod history {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// A history entry from a row with every column in declaration order, read by position.
+        pub fn from_row(row: &dyn crate::db::rows::RowValues) -> Result<Model, DbErr> {
+            use crate::db::rows::required;
+            use Column as C;
+            Ok(Model {
+                id: required(row.uuid(C::Id as usize)?, C::Id as usize)?,
+                order_id: required(row.uuid(C::OrderId as usize)?, C::OrderId as usize)?,
+                from_status: row.text(C::FromStatus as usize)?,
+                to_status: required(row.text(C::ToStatus as usize)?, C::ToStatus as usize)?,
+                actor_id: row.uuid(C::ActorId as usize)?,
+                note: row.text(C::Note as usize)?,
+                created_at: required(row.time(C::CreatedAt as usize)?, C::CreatedAt as usize)?,
+            })
+        }
+    }
 }
 
 pub mod shipment {

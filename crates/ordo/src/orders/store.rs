@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -53,20 +53,26 @@ pub async fn find_for_update<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<
 }
 
 pub async fn items<C: ConnectionTrait>(db: &C, order_id: Uuid) -> AppResult<Vec<item::Model>> {
-    Ok(item::Entity::find()
+    Ok(items_of(order_id).all(db).await?)
+}
+
+/// An order's items in their order.
+pub fn items_of(order_id: Uuid) -> Select<item::Entity> {
+    item::Entity::find()
         .filter(item::Column::OrderId.eq(order_id))
         .order_by_asc(item::Column::Position)
-        .all(db)
-        .await?)
 }
 
 pub async fn history<C: ConnectionTrait>(db: &C, order_id: Uuid) -> AppResult<Vec<history::Model>> {
-    Ok(history::Entity::find()
+    Ok(history_of(order_id).all(db).await?)
+}
+
+/// An order's status changes, oldest first.
+pub fn history_of(order_id: Uuid) -> Select<history::Entity> {
+    history::Entity::find()
         .filter(history::Column::OrderId.eq(order_id))
         .order_by_asc(history::Column::CreatedAt)
         .order_by_asc(history::Column::Id)
-        .all(db)
-        .await?)
 }
 
 pub async fn shipments<C: ConnectionTrait>(

@@ -16,10 +16,11 @@ use crate::http::cursor::{Cursor, CursorPage};
 use crate::http::pagination::{fetch_page_by_position, Page, PageRequest, SortOrder};
 use crate::orders::access::Viewer;
 use crate::orders::entity::order::{self, Column};
+use crate::orders::entity::{history, item, shipment, shipment_item};
 use crate::orders::view::{AllowedTransition, OrderSummary, OrderView};
 use crate::orders::{search, store};
 use crate::state::AppState;
-use crate::workflow::{engine, store as workflows, OrderField};
+use crate::workflow::{engine, store as workflows, OrderField, Workflow};
 
 /// Everything about one order, including what this viewer may do next.
 pub async fn view<C: ConnectionTrait>(
@@ -32,9 +33,24 @@ pub async fn view<C: ConnectionTrait>(
     let shipments = store::shipments(db, order.id).await?;
     let history = store::history(db, order.id).await?;
     let workflow = workflows::get(db, &order.workflow).await?;
+    Ok(assemble(
+        state, viewer, order, items, shipments, history, &workflow,
+    ))
+}
+
+/// An order as the API shows it, from what was read of it.
+fn assemble(
+    state: &AppState,
+    viewer: &Viewer,
+    order: order::Model,
+    items: Vec<item::Model>,
+    shipments: Vec<(shipment::Model, Vec<shipment_item::Model>)>,
+    history: Vec<history::Model>,
+    workflow: &Workflow,
+) -> OrderView {
     let everything = |_: OrderField| true;
     let facts = super::transition::facts(state, &order, &everything);
-    let allowed = engine::allowed(&workflow, &viewer.actor(&order), &facts)
+    let allowed = engine::allowed(workflow, &viewer.actor(&order), &facts)
         .into_iter()
         .map(|t| AllowedTransition {
             name: t.name.clone(),
@@ -46,20 +62,43 @@ pub async fn view<C: ConnectionTrait>(
                 .collect(),
         })
         .collect();
-    Ok(OrderView {
+    OrderView {
         order: order.into(),
         items: items.into_iter().map(Into::into).collect(),
         shipments: shipments.into_iter().map(Into::into).collect(),
         history: history.into_iter().map(Into::into).collect(),
         allowed_transitions: allowed,
-    })
+    }
 }
 
+/// One order for the caller. The order, its items and its history are each found by a key, so
+/// they are read where the request runs (see [`rows::select`]).
 pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<OrderView> {
-    let db = state.db.conn();
-    let order = store::find(db, id).await?;
+    let db = &state.db;
+    let backend = db.backend();
+    let found = order::Entity::find_by_id(id).build(backend);
+    let order = rows::select(db, found, order::Model::from_row)
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound("order"))?;
     viewer.ensure_visible(&order)?;
-    view(db, state, viewer, order).await
+    let items = rows::select(
+        db,
+        store::items_of(id).build(backend),
+        item::Model::from_row,
+    )
+    .await?;
+    let history = rows::select(
+        db,
+        store::history_of(id).build(backend),
+        history::Model::from_row,
+    )
+    .await?;
+    let shipments = store::shipments(db.conn(), id).await?;
+    let workflow = workflows::get(db.conn(), &order.workflow).await?;
+    Ok(assemble(
+        state, viewer, order, items, shipments, history, &workflow,
+    ))
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema)]
@@ -254,9 +293,8 @@ pub async fn list(
             .encode()
         })
     };
-    let db = state.db.conn();
     let Some(text) = q.cursor.as_deref() else {
-        let rows = fetch_page_by_position(db, query, page, order::Model::from_row).await?;
+        let rows = fetch_page_by_position(&state.db, query, page, order::Model::from_row).await?;
         let more = rows.total_count_capped || page.page < rows.total_pages;
         let full = rows.items.len() as u64 == page.limit && more;
         let cursor = if full {
@@ -290,7 +328,7 @@ pub async fn list(
         .filter(beyond)
         .limit(page.limit + 1)
         .build(state.db.backend());
-    let mut rows = rows::select(db, page_after, order::Model::from_row).await?;
+    let mut rows = rows::select_blocking(&state.db, page_after, order::Model::from_row).await?;
     let more = rows.len() as u64 > page.limit;
     rows.truncate(page.limit as usize);
     let next = if more { next_cursor(rows.last()) } else { None };
