@@ -236,6 +236,25 @@ pub mod shipment {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// A shipment from a row with every column in declaration order, read by position.
+        pub fn from_row(row: &dyn crate::db::rows::RowValues) -> Result<Model, DbErr> {
+            use crate::db::rows::required;
+            use Column as C;
+            Ok(Model {
+                id: required(row.uuid(C::Id as usize)?, C::Id as usize)?,
+                order_id: required(row.uuid(C::OrderId as usize)?, C::OrderId as usize)?,
+                status: required(row.text(C::Status as usize)?, C::Status as usize)?,
+                carrier: row.text(C::Carrier as usize)?,
+                tracking_number: row.text(C::TrackingNumber as usize)?,
+                rake_number: row.text(C::RakeNumber as usize)?,
+                created_by: row.uuid(C::CreatedBy as usize)?,
+                shipped_at: required(row.time(C::ShippedAt as usize)?, C::ShippedAt as usize)?,
+                delivered_at: row.time(C::DeliveredAt as usize)?,
+            })
+        }
+    }
 }
 
 pub mod shipment_item {
@@ -268,6 +287,21 @@ pub mod shipment_item {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// A shipped line from a row with every column in declaration order, read by position.
+        pub fn from_row(row: &dyn crate::db::rows::RowValues) -> Result<Model, DbErr> {
+            use crate::db::rows::required;
+            use Column as C;
+            let uuid = |c: C| required(row.uuid(c as usize)?, c as usize);
+            Ok(Model {
+                id: uuid(C::Id)?,
+                shipment_id: uuid(C::ShipmentId)?,
+                order_item_id: uuid(C::OrderItemId)?,
+                quantity: required(row.int(C::Quantity as usize)?, C::Quantity as usize)?,
+            })
+        }
+    }
 }
 
 pub mod sequence {

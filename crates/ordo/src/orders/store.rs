@@ -79,12 +79,17 @@ pub async fn shipments<C: ConnectionTrait>(
     db: &C,
     order_id: Uuid,
 ) -> AppResult<Vec<(shipment::Model, Vec<shipment_item::Model>)>> {
-    let shipments = shipment::Entity::find()
-        .filter(shipment::Column::OrderId.eq(order_id))
-        .order_by_asc(shipment::Column::ShippedAt)
-        .order_by_asc(shipment::Column::Id)
+    let shipments = shipments_of(order_id)
         .find_with_related(shipment_item::Entity)
         .all(db)
         .await?;
     Ok(shipments)
+}
+
+/// An order's shipments, in the order they left.
+pub fn shipments_of(order_id: Uuid) -> Select<shipment::Entity> {
+    shipment::Entity::find()
+        .filter(shipment::Column::OrderId.eq(order_id))
+        .order_by_asc(shipment::Column::ShippedAt)
+        .order_by_asc(shipment::Column::Id)
 }

@@ -264,6 +264,11 @@ async fn shop_order_auto_advances_ships_in_two_parts_and_is_delivered(app: TestA
     assert_eq!(shipped["status"], "shipped");
     assert_eq!(shipped["trackingNumber"], "DHL-2");
     assert_eq!(shipped["shipments"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        (&shipped["shipments"][0], &shipped["shipments"][1]),
+        (&first, &second),
+        "the order shows each shipment, with its lines, as it was recorded"
+    );
     let mug_stock = app.stock(&admin, &mug).await;
     assert_eq!(
         (mug_stock["onHand"].as_str(), mug_stock["reserved"].as_str()),

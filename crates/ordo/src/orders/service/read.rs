@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::db::rows;
+use crate::db::{rows, Db};
 use crate::error::{AppError, AppResult};
 use crate::http::cursor::{Cursor, CursorPage};
 use crate::http::pagination::{fetch_page_by_position, Page, PageRequest, SortOrder};
@@ -71,6 +71,32 @@ fn assemble(
     }
 }
 
+/// An order's shipments with their lines, as [`store::shipments`] gives them, read by key.
+async fn shipments_with_lines(
+    db: &Db,
+    order_id: Uuid,
+) -> AppResult<Vec<(shipment::Model, Vec<shipment_item::Model>)>> {
+    let backend = db.backend();
+    let shipments = store::shipments_of(order_id).build(backend);
+    let shipments = rows::select(db, shipments, shipment::Model::from_row).await?;
+    if shipments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lines = shipment_item::Entity::find()
+        .filter(shipment_item::Column::ShipmentId.is_in(shipments.iter().map(|s| s.id)))
+        .order_by_asc(shipment_item::Column::Id)
+        .build(backend);
+    let mut lines = rows::select(db, lines, shipment_item::Model::from_row).await?;
+    Ok(shipments
+        .into_iter()
+        .map(|shipment| {
+            let (mine, rest) = lines.drain(..).partition(|l| l.shipment_id == shipment.id);
+            lines = rest;
+            (shipment, mine)
+        })
+        .collect())
+}
+
 /// One order for the caller. The order, its items and its history are each found by a key, so
 /// they are read where the request runs (see [`rows::select`]).
 pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<OrderView> {
@@ -94,7 +120,7 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Order
         history::Model::from_row,
     )
     .await?;
-    let shipments = store::shipments(db.conn(), id).await?;
+    let shipments = shipments_with_lines(db, id).await?;
     let workflow = workflows::get(db.conn(), &order.workflow).await?;
     Ok(assemble(
         state, viewer, order, items, shipments, history, &workflow,
