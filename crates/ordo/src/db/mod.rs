@@ -11,7 +11,7 @@ pub mod rows;
 
 pub use deferred::Deferring;
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -224,9 +224,20 @@ impl Db {
                 .connect_with(options.clone().pragma("cache_size", WRITER_CACHE))
                 .await
                 .context("cannot open the SQLite database")?;
-            let file = options.get_filename();
-            let readers = (!file.as_os_str().is_empty() && file != Path::new(":memory:"))
-                .then(|| Arc::new(rows::SqliteReaders::new(file.to_path_buf())));
+            // The file SQLite itself has open (none for an in-memory database, which other
+            // connections could not reach by name).
+            let file: String = sea_orm::sqlx::query_scalar(
+                "SELECT file FROM pragma_database_list WHERE name = 'main'",
+            )
+            .fetch_one(&writer)
+            .await
+            .context("cannot read the SQLite database's file name")?;
+            let readers = (!file.is_empty()).then(|| {
+                Arc::new(rows::SqliteReaders::new(
+                    PathBuf::from(file),
+                    max_connections.max(2) as usize,
+                ))
+            });
             let pool = SqlitePoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(max_connections.max(2))

@@ -8,7 +8,7 @@
 //! statement runs through the pool as any other.
 
 use std::path::PathBuf;
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::format::{Item, Parsed, StrftimeItems};
@@ -16,6 +16,7 @@ use chrono::NaiveDateTime;
 use rusqlite::types::{Value as Bound, ValueRef};
 use rusqlite::OpenFlags;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, Value};
+use tokio::sync::Semaphore;
 
 use super::Db;
 use uuid::Uuid;
@@ -57,10 +58,19 @@ pub async fn select_blocking<T: Send + 'static>(
 ) -> Result<Vec<T>, DbErr> {
     match db.readers() {
         Some(readers) => {
-            let readers = readers.clone();
-            tokio::task::spawn_blocking(move || readers.select(&stmt, &map))
+            let permit = readers
+                .blocking
+                .clone()
+                .acquire_owned()
                 .await
-                .map_err(|err| DbErr::Custom(format!("the reading thread failed: {err}")))?
+                .map_err(|_| DbErr::Custom("the read connections are closed".into()))?;
+            let readers = readers.clone();
+            tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                readers.select(&stmt, &map)
+            })
+            .await
+            .map_err(|err| DbErr::Custom(format!("the reading thread failed: {err}")))?
         }
         None => pooled(db, stmt, &map).await,
     }
@@ -86,18 +96,24 @@ async fn pooled<T>(
 pub struct SqliteReaders {
     path: PathBuf,
     idle: Mutex<Vec<rusqlite::Connection>>,
+    /// Idle connections kept; more are opened while more statements run at once.
+    keep: usize,
+    /// Places for statements on blocking threads: without a bound, every concurrent list would
+    /// take a thread and a connection (with its page cache) of its own.
+    blocking: Arc<Semaphore>,
 }
-
-/// Idle read connections kept; more are opened while more statements run at once.
-const IDLE_READERS: usize = 8;
 /// Prepared statements kept per read connection.
 const CACHED_STATEMENTS: usize = 64;
 
 impl SqliteReaders {
-    pub fn new(path: PathBuf) -> SqliteReaders {
+    /// At most `at_once` statements run on blocking threads at a time; the async runtime's
+    /// threads run the others, one each.
+    pub fn new(path: PathBuf, at_once: usize) -> SqliteReaders {
         SqliteReaders {
             path,
             idle: Mutex::new(Vec::new()),
+            keep: at_once + 2,
+            blocking: Arc::new(Semaphore::new(at_once)),
         }
     }
 
@@ -109,7 +125,7 @@ impl SqliteReaders {
         let conn = self.take()?;
         let rows = run(&conn, stmt, map);
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < IDLE_READERS {
+        if idle.len() < self.keep {
             idle.push(conn);
         }
         rows
@@ -129,9 +145,14 @@ impl SqliteReaders {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(sqlite_err)?;
-        conn.busy_timeout(Duration::from_secs(30))
+        // Readers of a WAL database wait only in rare cases (another process recovering or
+        // vacuuming it); a statement on the runtime's thread must not hold it for long then.
+        conn.busy_timeout(Duration::from_secs(1))
             .map_err(sqlite_err)?;
         conn.pragma_update(None, "query_only", true)
+            .map_err(sqlite_err)?;
+        // As the pool's connections: sorts and temporary results in memory.
+        conn.pragma_update(None, "temp_store", "memory")
             .map_err(sqlite_err)?;
         conn.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
         Ok(conn)

@@ -122,8 +122,8 @@ static WORKING: AtomicUsize = AtomicUsize::new(0);
 
 /// A hash in progress. Each holds its working memory (m_cost KiB, 19 MiB by default); the last
 /// of a burst to end hands what the allocator kept back to the system. Kept, a burst of logins
-/// would leave the server that much larger for good; handed back after every hash, each next one
-/// would pay for mapping it again.
+/// would leave the server that much larger for good. Hashes that overlap share what is kept; a
+/// hash after a quiet moment maps its memory again (a few milliseconds next to the hash's tens).
 struct Working;
 
 impl Working {

@@ -81,6 +81,7 @@ pub async fn shipments<C: ConnectionTrait>(
 ) -> AppResult<Vec<(shipment::Model, Vec<shipment_item::Model>)>> {
     let shipments = shipments_of(order_id)
         .find_with_related(shipment_item::Entity)
+        .order_by_asc(shipment_item::Column::Id)
         .all(db)
         .await?;
     Ok(shipments)
