@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use sea_orm::{
+    ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -15,7 +17,7 @@ use super::{Export, Page, Rows, PAGE};
 use crate::audit::entity as audit_log;
 use crate::audit::service::AuditFilter;
 use crate::catalog::entity::{customer, product};
-use crate::db::rows::{self, RowValues};
+use crate::db::rows::{self, required, RowValues};
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::fixed;
@@ -165,9 +167,7 @@ async fn with_items(db: Db, mut orders: Vec<(Uuid, Vec<Cell>)>) -> AppResult<Row
 
 /// An order's row, with an empty cell where its items go.
 fn order_row(row: &dyn RowValues) -> Result<(Uuid, Vec<Cell>), DbErr> {
-    let id = row
-        .uuid(0)?
-        .ok_or_else(|| DbErr::Type("an order without an id".into()))?;
+    let id = required(row.uuid(0)?, 0)?;
     let text = |column| row.text(column).map(Cell::opt_text);
     let uuid = |column| row.uuid(column).map(Cell::opt_uuid);
     let amount = |column, as_decimal: fn(i64) -> rust_decimal::Decimal| {
@@ -210,11 +210,10 @@ fn order_row(row: &dyn RowValues) -> Result<(Uuid, Vec<Cell>), DbErr> {
 
 /// An item as its order's id and `CODE x QUANTITY @ PRICE`; an order's lines are joined by `; `.
 fn item_line(row: &dyn RowValues) -> Result<(Uuid, String), DbErr> {
-    let missing = || DbErr::Type("an order item without its order, code, quantity or price".into());
-    let order_id = row.uuid(0)?.ok_or_else(missing)?;
-    let code = row.text(1)?.ok_or_else(missing)?;
-    let quantity = row.int(2)?.ok_or_else(missing)?;
-    let price = row.int(3)?.ok_or_else(missing)?;
+    let order_id = required(row.uuid(0)?, 0)?;
+    let code = required(row.text(1)?, 1)?;
+    let quantity = required(row.int(2)?, 2)?;
+    let price = required(row.int(3)?, 3)?;
     Ok((
         order_id,
         format!(
@@ -246,37 +245,47 @@ pub fn customers(state: AppState) -> Export {
         next_page: Box::new(move |after| {
             let state = state.clone();
             Box::pin(async move {
-                let mut query = customer::Entity::find();
-                if let Some(after) = after {
-                    query = query.filter(customer::Column::Id.gt(after));
-                }
-                let rows = query
-                    .order_by_asc(customer::Column::Id)
-                    .limit(PAGE)
-                    .all(state.db.conn())
-                    .await?;
-                Ok(Page::ready(
-                    rows.into_iter()
-                        .map(|c| {
-                            let row = vec![
-                                Cell::Uuid(c.id),
-                                Cell::text(c.name),
-                                Cell::opt_text(c.email),
-                                Cell::opt_text(c.phone),
-                                Cell::opt_text(c.billing_address),
-                                Cell::opt_text(c.shipping_address),
-                                Cell::opt_uuid(c.user_id),
-                                Cell::Bool(c.active),
-                                Cell::Time(c.created_at),
-                                Cell::Time(c.updated_at),
-                            ];
-                            (c.id, row)
-                        })
-                        .collect::<Vec<_>>(),
-                ))
+                let query = customer::Entity::find();
+                keyed_page(&state, query, customer::Column::Id, after, customer_row).await
             })
         }),
     }
+}
+
+fn customer_row(c: customer::Model) -> (Uuid, Vec<Cell>) {
+    let row = vec![
+        Cell::Uuid(c.id),
+        Cell::text(c.name),
+        Cell::opt_text(c.email),
+        Cell::opt_text(c.phone),
+        Cell::opt_text(c.billing_address),
+        Cell::opt_text(c.shipping_address),
+        Cell::opt_uuid(c.user_id),
+        Cell::Bool(c.active),
+        Cell::Time(c.created_at),
+        Cell::Time(c.updated_at),
+    ];
+    (c.id, row)
+}
+
+/// The rows of `query` after `after` in the order of `key`, at most [`PAGE`] of them, each made
+/// into its cells by `cells`.
+async fn keyed_page<E: EntityTrait>(
+    state: &AppState,
+    mut query: Select<E>,
+    key: E::Column,
+    after: Option<Uuid>,
+    cells: fn(E::Model) -> (Uuid, Vec<Cell>),
+) -> AppResult<Page> {
+    if let Some(after) = after {
+        query = query.filter(key.gt(after));
+    }
+    let rows = query
+        .order_by_asc(key)
+        .limit(PAGE)
+        .all(state.db.conn())
+        .await?;
+    Ok(Page::ready(rows.into_iter().map(cells).collect()))
 }
 
 /// The product columns; `products/import` reads the same ones.
@@ -394,36 +403,26 @@ pub fn movements(state: AppState, filter: MovementFilter) -> Export {
                 if let Some(to) = f.to {
                     query = query.filter(movement::Column::CreatedAt.lt(crate::time::stored(to)));
                 }
-                if let Some(after) = after {
-                    query = query.filter(movement::Column::Id.gt(after));
-                }
-                let rows = query
-                    .order_by_asc(movement::Column::Id)
-                    .limit(PAGE)
-                    .all(state.db.conn())
-                    .await?;
-                Ok(Page::ready(
-                    rows.into_iter()
-                        .map(|m| {
-                            let row = vec![
-                                Cell::Uuid(m.id),
-                                Cell::Uuid(m.product_id),
-                                Cell::text(m.kind),
-                                Cell::Decimal(fixed::qty(m.quantity)),
-                                Cell::Decimal(fixed::qty(m.on_hand_after)),
-                                Cell::Decimal(fixed::qty(m.reserved_after)),
-                                Cell::opt_text(m.reason),
-                                Cell::opt_uuid(m.order_id),
-                                Cell::opt_uuid(m.actor_id),
-                                Cell::Time(m.created_at),
-                            ];
-                            (m.id, row)
-                        })
-                        .collect::<Vec<_>>(),
-                ))
+                keyed_page(&state, query, movement::Column::Id, after, movement_row).await
             })
         }),
     }
+}
+
+fn movement_row(m: movement::Model) -> (Uuid, Vec<Cell>) {
+    let row = vec![
+        Cell::Uuid(m.id),
+        Cell::Uuid(m.product_id),
+        Cell::text(m.kind),
+        Cell::Decimal(fixed::qty(m.quantity)),
+        Cell::Decimal(fixed::qty(m.on_hand_after)),
+        Cell::Decimal(fixed::qty(m.reserved_after)),
+        Cell::opt_text(m.reason),
+        Cell::opt_uuid(m.order_id),
+        Cell::opt_uuid(m.actor_id),
+        Cell::Time(m.created_at),
+    ];
+    (m.id, row)
 }
 
 pub const AUDIT_COLUMNS: &[&str] = &[
@@ -447,35 +446,25 @@ pub fn audit(state: AppState, filter: AuditFilter) -> Export {
         next_page: Box::new(move |after| {
             let (state, filter) = (state.clone(), filter.clone());
             Box::pin(async move {
-                let mut query = crate::audit::service::filtered(filter);
-                if let Some(after) = after {
-                    query = query.filter(audit_log::Column::Id.gt(after));
-                }
-                let rows = query
-                    .order_by_asc(audit_log::Column::Id)
-                    .limit(PAGE)
-                    .all(state.db.conn())
-                    .await?;
-                Ok(Page::ready(
-                    rows.into_iter()
-                        .map(|a| {
-                            let row = vec![
-                                Cell::Uuid(a.id),
-                                Cell::Time(a.created_at),
-                                Cell::opt_uuid(a.actor_id),
-                                Cell::text(a.action),
-                                Cell::text(a.entity_type),
-                                Cell::opt_text(a.entity_id),
-                                Cell::opt_text(a.ip),
-                                Cell::opt_text(a.user_agent),
-                                Cell::opt_text(a.request_id),
-                                Cell::text(a.details),
-                            ];
-                            (a.id, row)
-                        })
-                        .collect::<Vec<_>>(),
-                ))
+                let query = crate::audit::service::filtered(filter);
+                keyed_page(&state, query, audit_log::Column::Id, after, audit_row).await
             })
         }),
     }
+}
+
+fn audit_row(a: audit_log::Model) -> (Uuid, Vec<Cell>) {
+    let row = vec![
+        Cell::Uuid(a.id),
+        Cell::Time(a.created_at),
+        Cell::opt_uuid(a.actor_id),
+        Cell::text(a.action),
+        Cell::text(a.entity_type),
+        Cell::opt_text(a.entity_id),
+        Cell::opt_text(a.ip),
+        Cell::opt_text(a.user_agent),
+        Cell::opt_text(a.request_id),
+        Cell::text(a.details),
+    ];
+    (a.id, row)
 }
