@@ -267,6 +267,43 @@ mod tests {
         db.close().await;
     }
 
+    /// Between groups the writer holds no lock (another connection writes meanwhile), a writer
+    /// that sends nothing leaves nothing open, and closing keeps what was committed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn groups_follow_each_other_without_holding_the_database_between_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = marks_db(&dir).await;
+        for n in 0..3 {
+            let txn = db.begin_write().await.unwrap();
+            txn.execute_unprepared(&format!("INSERT INTO marks VALUES ({n})"))
+                .await
+                .unwrap();
+            txn.commit().await.unwrap();
+            // Another connection can write: the writer is not inside a transaction now.
+            db.conn()
+                .execute_unprepared(&format!("INSERT INTO marks VALUES ({})", 100 + n))
+                .await
+                .unwrap();
+        }
+        // A writer that sends nothing commits nothing and leaves no transaction behind.
+        db.begin_write().await.unwrap().commit().await.unwrap();
+        db.conn()
+            .execute_unprepared("INSERT INTO marks VALUES (200)")
+            .await
+            .unwrap();
+        let txn = db.begin_write().await.unwrap();
+        txn.execute_unprepared("INSERT INTO marks VALUES (3)")
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        db.close().await;
+        let db = Db::connect(&format!("sqlite://{}/marks.db", dir.path().display()), 2)
+            .await
+            .unwrap();
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM marks").await, 8);
+        db.close().await;
+    }
+
     /// A writer whose statements were all still held when it gave up, and one whose held
     /// statements failed at its commit, leave nothing behind, and the writers after them carry
     /// on in the same group.
