@@ -238,6 +238,9 @@ impl Db {
                     max_connections.max(2) as usize,
                 ))
             });
+            if let Some(readers) = &readers {
+                tokio::spawn(close_idle_readers(Arc::downgrade(readers)));
+            }
             let pool = SqlitePoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(max_connections.max(2))
@@ -317,6 +320,25 @@ impl Db {
             group.close().await;
         }
         let _ = self.conn.close().await;
+    }
+}
+
+/// How long a read connection of SQLite's own may stay idle before it is closed.
+const READER_IDLE: Duration = Duration::from_secs(5);
+
+/// Closes read connections left idle after a burst of reads, and hands the memory they held back
+/// to the system; ends when the database is dropped.
+async fn close_idle_readers(readers: std::sync::Weak<rows::SqliteReaders>) {
+    let mut tick = tokio::time::interval(READER_IDLE);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(readers) = readers.upgrade() else {
+            return;
+        };
+        if readers.close_idle(READER_IDLE) > 0 {
+            crate::memory::release_freed();
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::format::{Item, Parsed, StrftimeItems};
 use chrono::NaiveDateTime;
@@ -95,7 +95,8 @@ async fn pooled<T>(
 /// Statements are prepared once per connection.
 pub struct SqliteReaders {
     path: PathBuf,
-    idle: Mutex<Vec<rusqlite::Connection>>,
+    /// Idle connections, the most recently used last, each with when it was put back.
+    idle: Mutex<Vec<(rusqlite::Connection, Instant)>>,
     /// Idle connections kept; more are opened while more statements run at once.
     keep: usize,
     /// Places for statements on blocking threads: without a bound, every concurrent list would
@@ -126,9 +127,25 @@ impl SqliteReaders {
         let rows = run(&conn, stmt, map);
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < self.keep {
-            idle.push(conn);
+            idle.push((conn, Instant::now()));
         }
         rows
+    }
+
+    /// Closes the connections idle for longer than `longer_than`, with their page caches and
+    /// prepared statements (a few megabytes each), and answers how many. After a burst of
+    /// concurrent reads only those still in use stay open.
+    pub fn close_idle(&self, longer_than: Duration) -> usize {
+        let closing: Vec<_> = {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            // The least recently used come first.
+            let stale = idle
+                .iter()
+                .take_while(|(_, since)| since.elapsed() > longer_than)
+                .count();
+            idle.drain(..stale).collect()
+        };
+        closing.len()
     }
 
     fn take(&self) -> Result<rusqlite::Connection, DbErr> {
@@ -137,7 +154,7 @@ impl SqliteReaders {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        if let Some(conn) = idle {
+        if let Some((conn, _)) = idle {
             return Ok(conn);
         }
         let conn = rusqlite::Connection::open_with_flags(
@@ -318,6 +335,30 @@ fn unexpected(column: usize, what: impl std::fmt::Debug) -> DbErr {
 mod tests {
     use super::*;
     use chrono::Timelike;
+
+    /// Only connections idle for longer than asked are closed; the recently used stay open.
+    #[test]
+    fn read_connections_idle_too_long_are_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("readers.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (n INTEGER)")
+            .unwrap();
+        let readers = SqliteReaders::new(path, 4);
+        let long_idle = readers.take().unwrap();
+        let just_used = readers.take().unwrap();
+        {
+            let mut idle = readers.idle.lock().unwrap();
+            idle.push((long_idle, Instant::now() - Duration::from_secs(60)));
+            idle.push((just_used, Instant::now()));
+        }
+        assert_eq!(readers.close_idle(Duration::from_secs(5)), 1);
+        assert_eq!(readers.idle.lock().unwrap().len(), 1);
+        assert_eq!(readers.close_idle(Duration::from_secs(5)), 0);
+        assert_eq!(readers.close_idle(Duration::ZERO), 1);
+        assert!(readers.idle.lock().unwrap().is_empty());
+    }
 
     #[test]
     fn values_are_bound_as_the_pool_binds_them() {
