@@ -326,8 +326,9 @@ impl Db {
 /// How long a read connection of SQLite's own may stay idle before it is closed.
 const READER_IDLE: Duration = Duration::from_secs(5);
 
-/// Closes read connections left idle after a burst of reads, and hands the memory they held back
-/// to the system; ends when the database is dropped.
+/// Closes read connections left idle after a burst of reads (checked every [`READER_IDLE`], so a
+/// connection goes after 5 to 10 s idle), and hands the memory they held back to the system;
+/// ends when the database is dropped.
 async fn close_idle_readers(readers: std::sync::Weak<rows::SqliteReaders>) {
     let mut tick = tokio::time::interval(READER_IDLE);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -336,9 +337,13 @@ async fn close_idle_readers(readers: std::sync::Weak<rows::SqliteReaders>) {
         let Some(readers) = readers.upgrade() else {
             return;
         };
-        if readers.close_idle(READER_IDLE) > 0 {
-            crate::memory::release_freed();
-        }
+        // Closing connections and trimming the C library's arenas can take milliseconds.
+        let _ = tokio::task::spawn_blocking(move || {
+            if readers.close_idle(READER_IDLE) > 0 {
+                crate::memory::release_freed();
+            }
+        })
+        .await;
     }
 }
 

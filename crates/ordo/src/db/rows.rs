@@ -348,14 +348,14 @@ mod tests {
         let readers = SqliteReaders::new(path, 4);
         let long_idle = readers.take().unwrap();
         let just_used = readers.take().unwrap();
-        {
-            let mut idle = readers.idle.lock().unwrap();
-            idle.push((long_idle, Instant::now() - Duration::from_secs(60)));
-            idle.push((just_used, Instant::now()));
-        }
-        assert_eq!(readers.close_idle(Duration::from_secs(5)), 1);
+        let put_back = |conn| readers.idle.lock().unwrap().push((conn, Instant::now()));
+        put_back(long_idle);
+        std::thread::sleep(Duration::from_millis(300));
+        put_back(just_used);
+        let idle_for = Duration::from_millis(200);
+        assert_eq!(readers.close_idle(idle_for), 1);
         assert_eq!(readers.idle.lock().unwrap().len(), 1);
-        assert_eq!(readers.close_idle(Duration::from_secs(5)), 0);
+        assert_eq!(readers.close_idle(idle_for), 0);
         assert_eq!(readers.close_idle(Duration::ZERO), 1);
         assert!(readers.idle.lock().unwrap().is_empty());
     }
