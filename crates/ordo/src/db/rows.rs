@@ -125,11 +125,16 @@ impl SqliteReaders {
     ) -> Result<Vec<T>, DbErr> {
         let conn = self.take()?;
         let rows = run(&conn, stmt, map);
+        self.put_back(conn);
+        rows
+    }
+
+    /// Keeps `conn` for the next statement, unless enough are idle already.
+    fn put_back(&self, conn: rusqlite::Connection) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < self.keep {
             idle.push((conn, Instant::now()));
         }
-        rows
     }
 
     /// Closes the connections idle for longer than `longer_than`, with their page caches and
@@ -348,10 +353,9 @@ mod tests {
         let readers = SqliteReaders::new(path, 4);
         let long_idle = readers.take().unwrap();
         let just_used = readers.take().unwrap();
-        let put_back = |conn| readers.idle.lock().unwrap().push((conn, Instant::now()));
-        put_back(long_idle);
+        readers.put_back(long_idle);
         std::thread::sleep(Duration::from_millis(300));
-        put_back(just_used);
+        readers.put_back(just_used);
         let idle_for = Duration::from_millis(200);
         assert_eq!(readers.close_idle(idle_for), 1);
         assert_eq!(readers.idle.lock().unwrap().len(), 1);
