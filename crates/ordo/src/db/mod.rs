@@ -6,10 +6,12 @@
 //! one sync for all of them. PostgreSQL and MySQL group concurrent commits themselves.
 
 mod deferred;
+mod fixed_sql;
 mod group;
 pub mod rows;
 
 pub use deferred::Deferring;
+pub use fixed_sql::FixedSql;
 
 use std::path::PathBuf;
 use std::str::FromStr;

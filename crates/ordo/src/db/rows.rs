@@ -35,18 +35,57 @@ pub fn required<T>(value: Option<T>, column: usize) -> Result<T, DbErr> {
     value.ok_or_else(|| DbErr::Type(format!("column {column}: unexpected NULL")))
 }
 
-/// Every row `stmt` selects, each turned into a `T` by `map`. Only for reads bounded by a key (an
-/// order and its lines): on SQLite the statement runs right here, on the async runtime's thread
-/// (see [`SqliteReaders`]), which serves no other request until it is done.
-pub async fn select<T>(
-    db: &Db,
-    stmt: Statement,
-    map: impl Fn(&dyn RowValues) -> Result<T, DbErr>,
-) -> Result<Vec<T>, DbErr> {
-    match db.readers() {
-        Some(readers) => readers.select(&stmt, &map),
-        None => pooled(db, stmt, &map).await,
+/// Reads bounded by a key (an order and its lines), made one after another. On SQLite they run
+/// right here, on the async runtime's thread (see [`SqliteReaders`]), which serves no other
+/// request until they are done, in one read transaction on one read connection: they all see
+/// the database as of one moment, and the file's locks are taken once for all of them instead of
+/// once for each. On PostgreSQL and MySQL each statement runs through the pool on its own.
+pub struct KeyedReads<'a> {
+    db: &'a Db,
+    /// The read connection, inside its transaction, and where it goes back to.
+    sqlite: Option<(&'a SqliteReaders, rusqlite::Connection)>,
+}
+
+impl<'a> KeyedReads<'a> {
+    pub fn begin(db: &'a Db) -> Result<KeyedReads<'a>, DbErr> {
+        let sqlite = match db.readers() {
+            Some(readers) => {
+                let conn = readers.take()?;
+                execute_cached(&conn, "BEGIN").map_err(sqlite_err)?;
+                Some((readers.as_ref(), conn))
+            }
+            None => None,
+        };
+        Ok(KeyedReads { db, sqlite })
     }
+
+    /// Every row `stmt` selects, each turned into a `T` by `map`.
+    pub async fn select<T>(
+        &mut self,
+        stmt: Statement,
+        map: impl Fn(&dyn RowValues) -> Result<T, DbErr>,
+    ) -> Result<Vec<T>, DbErr> {
+        match &self.sqlite {
+            Some((_, conn)) => run(conn, &stmt, &map),
+            None => pooled(self.db, stmt, &map).await,
+        }
+    }
+}
+
+impl Drop for KeyedReads<'_> {
+    fn drop(&mut self) {
+        if let Some((readers, conn)) = self.sqlite.take() {
+            // A connection left inside its transaction would answer every later read from this
+            // moment's data, so one that cannot end it is closed instead of kept.
+            if execute_cached(&conn, "COMMIT").is_ok() && conn.is_autocommit() {
+                readers.put_back(conn);
+            }
+        }
+    }
+}
+
+fn execute_cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute([])
 }
 
 /// [`select`] for reads whose cost depends on the data (lists, searches, export pages): on SQLite

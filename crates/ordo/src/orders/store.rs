@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -93,4 +93,16 @@ pub fn shipments_of(order_id: Uuid) -> Select<shipment::Entity> {
         .filter(shipment::Column::OrderId.eq(order_id))
         .order_by_asc(shipment::Column::ShippedAt)
         .order_by_asc(shipment::Column::Id)
+}
+
+/// The lines of all an order's shipments, by id: one statement whatever the number of shipments.
+pub fn shipment_lines_of(order_id: Uuid) -> Select<shipment_item::Entity> {
+    let shipment_ids = shipment::Entity::find()
+        .select_only()
+        .column(shipment::Column::Id)
+        .filter(shipment::Column::OrderId.eq(order_id))
+        .into_query();
+    shipment_item::Entity::find()
+        .filter(shipment_item::Column::ShipmentId.in_subquery(shipment_ids))
+        .order_by_asc(shipment_item::Column::Id)
 }

@@ -3,14 +3,15 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::db::{rows, Db};
+use crate::db::rows::{self, KeyedReads};
+use crate::db::FixedSql;
 use crate::error::{AppError, AppResult};
 use crate::http::cursor::{Cursor, CursorPage};
 use crate::http::pagination::{fetch_page_by_position, Page, PageRequest, SortOrder};
@@ -71,22 +72,30 @@ fn assemble(
     }
 }
 
+/// The texts of the statements [`get`] reads an order with, built once.
+static ORDER_BY_ID: FixedSql = FixedSql::new();
+static ITEMS_OF: FixedSql = FixedSql::new();
+static HISTORY_OF: FixedSql = FixedSql::new();
+static SHIPMENTS_OF: FixedSql = FixedSql::new();
+static SHIPMENT_LINES_OF: FixedSql = FixedSql::new();
+
 /// An order's shipments with their lines, as [`store::shipments`] gives them, read by key.
 async fn shipments_with_lines(
-    db: &Db,
+    reads: &mut KeyedReads<'_>,
+    backend: DbBackend,
     order_id: Uuid,
 ) -> AppResult<Vec<(shipment::Model, Vec<shipment_item::Model>)>> {
-    let backend = db.backend();
-    let shipments = store::shipments_of(order_id).build(backend);
-    let shipments = rows::select(db, shipments, shipment::Model::from_row).await?;
+    let shipments = SHIPMENTS_OF.statement(backend, vec![order_id.into()], |b| {
+        store::shipments_of(order_id).build(b)
+    });
+    let shipments = reads.select(shipments, shipment::Model::from_row).await?;
     if shipments.is_empty() {
         return Ok(Vec::new());
     }
-    let lines = shipment_item::Entity::find()
-        .filter(shipment_item::Column::ShipmentId.is_in(shipments.iter().map(|s| s.id)))
-        .order_by_asc(shipment_item::Column::Id)
-        .build(backend);
-    let mut lines = rows::select(db, lines, shipment_item::Model::from_row).await?;
+    let lines = SHIPMENT_LINES_OF.statement(backend, vec![order_id.into()], |b| {
+        store::shipment_lines_of(order_id).build(b)
+    });
+    let mut lines = reads.select(lines, shipment_item::Model::from_row).await?;
     Ok(shipments
         .into_iter()
         .map(|shipment| {
@@ -97,30 +106,28 @@ async fn shipments_with_lines(
         .collect())
 }
 
-/// One order for the caller. The order, its items and its history are each found by a key, so
-/// they are read where the request runs (see [`rows::select`]).
+/// One order for the caller. The order, its items, history and shipments are each found by a
+/// key, so they are read where the request runs, together (see [`KeyedReads`]).
 pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<OrderView> {
     let db = &state.db;
     let backend = db.backend();
-    let found = order::Entity::find_by_id(id).build(backend);
-    let order = rows::select(db, found, order::Model::from_row)
+    let mut reads = KeyedReads::begin(db)?;
+    let found = ORDER_BY_ID.statement(backend, vec![id.into()], |b| {
+        order::Entity::find_by_id(id).build(b)
+    });
+    let order = reads
+        .select(found, order::Model::from_row)
         .await?
         .pop()
         .ok_or(AppError::NotFound("order"))?;
     viewer.ensure_visible(&order)?;
-    let items = rows::select(
-        db,
-        store::items_of(id).build(backend),
-        item::Model::from_row,
-    )
-    .await?;
-    let history = rows::select(
-        db,
-        store::history_of(id).build(backend),
-        history::Model::from_row,
-    )
-    .await?;
-    let shipments = shipments_with_lines(db, id).await?;
+    let items = ITEMS_OF.statement(backend, vec![id.into()], |b| store::items_of(id).build(b));
+    let items = reads.select(items, item::Model::from_row).await?;
+    let history =
+        HISTORY_OF.statement(backend, vec![id.into()], |b| store::history_of(id).build(b));
+    let history = reads.select(history, history::Model::from_row).await?;
+    let shipments = shipments_with_lines(&mut reads, backend, id).await?;
+    drop(reads);
     let workflow = workflows::get(db.conn(), &order.workflow).await?;
     Ok(assemble(
         state, viewer, order, items, shipments, history, &workflow,
