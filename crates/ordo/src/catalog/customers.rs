@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QueryTrait, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 use super::entity::customer::{self, Column, Entity as Customer};
 use crate::audit::AuditEntry;
+use crate::db::rows::KeyedReads;
+use crate::db::{Db, FixedSql};
 use crate::error::{AppError, AppResult};
 use crate::events::record_change;
 use crate::http::auth::AuthUser;
@@ -177,14 +179,18 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<customer::M
 }
 
 /// The customer record linked to a `customer` account, if any.
-pub async fn of_user<C: ConnectionTrait>(
-    db: &C,
-    user_id: Uuid,
-) -> AppResult<Option<customer::Model>> {
-    Ok(Customer::find()
-        .filter(Column::UserId.eq(user_id))
-        .one(db)
-        .await?)
+/// The customer record linked to account `user_id`, read by key (see [`KeyedReads`]): every
+/// request of a customer account asks for it.
+pub async fn of_user(db: &Db, user_id: Uuid) -> AppResult<Option<customer::Model>> {
+    static OF_USER: FixedSql = FixedSql::new();
+    let stmt = OF_USER.statement(db.backend(), vec![user_id.into()], |backend| {
+        // At most one: an account links to one customer (a unique index).
+        Customer::find()
+            .filter(Column::UserId.eq(user_id))
+            .build(backend)
+    });
+    let mut reads = KeyedReads::begin(db)?;
+    Ok(reads.select(stmt, customer::Model::from_row).await?.pop())
 }
 
 pub async fn create(

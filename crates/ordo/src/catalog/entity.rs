@@ -24,6 +24,28 @@ pub mod customer {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// A customer from a row with every column in declaration order (as `Entity::find()`
+        /// selects them), read by position.
+        pub fn from_row(row: &dyn crate::db::rows::RowValues) -> Result<Model, DbErr> {
+            use crate::db::rows::required;
+            use Column as C;
+            let at = |c: C| c as usize;
+            Ok(Model {
+                id: required(row.uuid(at(C::Id))?, at(C::Id))?,
+                name: required(row.text(at(C::Name))?, at(C::Name))?,
+                email: row.text(at(C::Email))?,
+                phone: row.text(at(C::Phone))?,
+                billing_address: row.text(at(C::BillingAddress))?,
+                shipping_address: row.text(at(C::ShippingAddress))?,
+                user_id: row.uuid(at(C::UserId))?,
+                active: required(row.boolean(at(C::Active))?, at(C::Active))?,
+                created_at: required(row.time(at(C::CreatedAt))?, at(C::CreatedAt))?,
+                updated_at: required(row.time(at(C::UpdatedAt))?, at(C::UpdatedAt))?,
+            })
+        }
+    }
 }
 
 pub mod product {

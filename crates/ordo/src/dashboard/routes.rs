@@ -37,7 +37,7 @@ async fn get_overview(
     ApiQuery(range): ApiQuery<RangeQuery>,
 ) -> AppResult<ApiJson<Overview>> {
     let range = range.resolve(chrono::Utc::now())?;
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     Ok(ApiJson(overview::overview(&state, &viewer, &range).await?))
 }
 
@@ -51,7 +51,7 @@ async fn get_sales(
     ApiQuery(q): ApiQuery<SalesQuery>,
 ) -> AppResult<ApiJson<Sales>> {
     let range = range.resolve(chrono::Utc::now())?;
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     Ok(ApiJson(sales::sales(&state, &viewer, &range, &q).await?))
 }
 
@@ -76,7 +76,7 @@ async fn get_trends(
     ApiQuery(range): ApiQuery<RangeQuery>,
 ) -> AppResult<ApiJson<Trends>> {
     let range = range.resolve(chrono::Utc::now())?;
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     Ok(ApiJson(trends::trends(&state, &viewer, &range).await?))
 }
 

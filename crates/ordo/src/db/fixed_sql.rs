@@ -60,6 +60,13 @@ impl FixedSql {
         let takes = built.values.as_ref().map_or(0, |v| v.0.len());
         if takes == values.len() {
             let _ = slot.set((built.sql.clone(), takes));
+        } else {
+            tracing::warn!(
+                sql = %built.sql,
+                given = values.len(),
+                takes,
+                "a fixed statement was given the wrong number of values; built every time"
+            );
         }
         built
     }

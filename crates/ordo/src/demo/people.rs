@@ -118,7 +118,7 @@ pub async fn seed(
     let mut customer_ids = Vec::new();
     let customer_accounts = &models[4..];
     for (i, account) in customer_accounts.iter().enumerate() {
-        let existing = customers::of_user(state.db.conn(), account.id).await?;
+        let existing = customers::of_user(&state.db, account.id).await?;
         let id = match existing {
             Some(c) => c.id,
             None => {

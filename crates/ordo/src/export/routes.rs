@@ -56,7 +56,7 @@ async fn export_orders(
     ApiQuery(q): ApiQuery<FormatQuery>,
     ApiQuery(filter): ApiQuery<OrderFilter>,
 ) -> AppResult<Response> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     // Bad filters answer 400 now rather than break the download later.
     crate::orders::service::read::filtered(&state, &viewer, &filter)?;
     let filters = json!({ "status": filter.status, "workflow": filter.workflow, "search": filter.search,

@@ -83,7 +83,7 @@ async fn import_orders(
 ) -> AppResult<ApiJson<ImportReport>> {
     let body = file_bytes(&state, request).await?;
     let rows = file::read(&body, orders::REQUIRED)?;
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     let importer = OrderImporter {
         state: &state,
         viewer: &viewer,

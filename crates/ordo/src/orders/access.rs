@@ -1,11 +1,12 @@
 //! Which orders a caller may see and in what relation it stands to one. An order the caller may
 //! not see answers 404, never 403, so its existence is not revealed.
 
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, Condition, QueryFilter, Select};
 use uuid::Uuid;
 
 use super::entity::order::{self, Column};
 use crate::catalog::customers;
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::auth::AuthUser;
 use crate::identity::role::Role;
@@ -22,7 +23,7 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    pub async fn load<C: ConnectionTrait>(db: &C, user: &AuthUser) -> AppResult<Viewer> {
+    pub async fn load(db: &Db, user: &AuthUser) -> AppResult<Viewer> {
         let customer = match user.role {
             Role::Customer => customers::of_user(db, user.id).await?,
             _ => None,

@@ -25,6 +25,6 @@ async fn bulk_action(
     ctx: RequestContext,
     ApiJson(body): ApiJson<BulkRequest>,
 ) -> AppResult<ApiJson<BulkResponse>> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     Ok(ApiJson(bulk::run(&state, &viewer, body, &ctx).await?))
 }

@@ -30,7 +30,7 @@ async fn list_items(
     Require(user): Require<{ Permission::ViewOrders as u8 }>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<ApiJson<Vec<ItemView>>> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     Ok(ApiJson(items::list(&state, &viewer, id).await?))
 }
 
@@ -48,7 +48,7 @@ async fn add_item(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<ItemInput>,
 ) -> AppResult<(StatusCode, ApiJson<ItemView>)> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(items::add(&state, &viewer, id, input, if_match(&headers)?, &ctx).await?),
@@ -69,7 +69,7 @@ async fn patch_item(
     ApiPath((id, item_id)): ApiPath<(Uuid, Uuid)>,
     ApiJson(patch): ApiJson<ItemPatch>,
 ) -> AppResult<ApiJson<ItemView>> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     Ok(ApiJson(
         items::patch(
             &state,
@@ -96,7 +96,7 @@ async fn delete_item(
     headers: HeaderMap,
     ApiPath((id, item_id)): ApiPath<(Uuid, Uuid)>,
 ) -> AppResult<StatusCode> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     items::remove(&state, &viewer, id, item_id, if_match(&headers)?, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -45,11 +45,9 @@ async fn move_order(
     ctx: &RequestContext,
 ) -> AppResult<ApiJson<OrderView>> {
     user.require(Permission::WorkOrders)?;
-    let viewer = Viewer::load(state.db.conn(), user).await?;
+    let viewer = Viewer::load(&state.db, user).await?;
     let order = transition::transition(state, &viewer, id, request, ctx).await?;
-    Ok(ApiJson(
-        read::view(state.db.conn(), state, &viewer, order).await?,
-    ))
+    Ok(ApiJson(read::view(state, &viewer, order).await?))
 }
 
 /// Moves the order to another status, as its workflow allows the caller.
@@ -216,11 +214,9 @@ async fn set_assignee(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<AssigneeRequest>,
 ) -> AppResult<ApiJson<OrderView>> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     let order = assign::assign(&state, &viewer, id, body, &ctx).await?;
-    Ok(ApiJson(
-        read::view(state.db.conn(), &state, &viewer, order).await?,
-    ))
+    Ok(ApiJson(read::view(&state, &viewer, order).await?))
 }
 
 /// The order's shipments.
@@ -232,7 +228,7 @@ async fn list_shipments(
     Require(user): Require<{ Permission::ViewOrders as u8 }>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<ApiJson<Vec<ShipmentView>>> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     Ok(ApiJson(shipments::list(&state, &viewer, id).await?))
 }
 
@@ -249,7 +245,7 @@ async fn create_shipment(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<NewShipment>,
 ) -> AppResult<(StatusCode, ApiJson<ShipmentView>)> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(shipments::create(&state, &viewer, id, body, &ctx).await?),
@@ -267,7 +263,7 @@ async fn deliver_shipment(
     ctx: RequestContext,
     ApiPath((id, shipment_id)): ApiPath<(Uuid, Uuid)>,
 ) -> AppResult<ApiJson<ShipmentView>> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     Ok(ApiJson(
         shipments::deliver(&state, &viewer, id, shipment_id, &ctx).await?,
     ))

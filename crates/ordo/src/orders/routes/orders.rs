@@ -69,14 +69,14 @@ async fn create_order(
         ));
     }
     let input: OrderInput = parse_json(&body)?;
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     let key = match headers.get("idempotency-key") {
         Some(value) => Some(idempotency::parse_key(value.to_str().unwrap_or(""))?),
         None => None,
     };
     let Some(key) = key else {
         let order = create::create(&state, &viewer, input, &ctx).await?;
-        let view = read::view(state.db.conn(), &state, &viewer, order).await?;
+        let view = read::view(&state, &viewer, order).await?;
         return Ok(created(to_json(&view)?, Some(view.order.version), false));
     };
     let hash = idempotency::request_hash(&body);
@@ -101,7 +101,7 @@ async fn create_order(
         };
     };
     let order = create::create_in(&txn, &state, &viewer, &input, &known, &ctx).await?;
-    let view = read::view(&txn, &state, &viewer, order).await?;
+    let view = read::view_in(&txn, &state, &viewer, order).await?;
     let body = to_json(&view)?;
     idempotency::store(&txn, claim, 201, &body).await?;
     txn.commit().await?;
@@ -123,7 +123,7 @@ async fn list_orders(
         limit: q.limit,
     }
     .validate()?;
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     Ok(ApiJson(
         read::list(&state, &viewer, &filter, q, page).await?,
     ))
@@ -137,7 +137,7 @@ async fn get_order(
     Require(user): Require<{ Permission::ViewOrders as u8 }>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Response> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     let view = read::get(&state, &viewer, id).await?;
     Ok(([etag(view.order.version)], ApiJson(view)).into_response())
 }
@@ -150,9 +150,9 @@ async fn update_order(
     id: Uuid,
     input: OrderInput,
 ) -> AppResult<Response> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     let order = update::update(&state, &viewer, id, input, if_match(&headers)?, &ctx).await?;
-    let view = read::view(state.db.conn(), &state, &viewer, order).await?;
+    let view = read::view(&state, &viewer, order).await?;
     Ok(([etag(view.order.version)], ApiJson(view)).into_response())
 }
 
@@ -200,7 +200,7 @@ async fn delete_order(
     ctx: RequestContext,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<StatusCode> {
-    let viewer = Viewer::load(state.db.conn(), &user).await?;
+    let viewer = Viewer::load(&state.db, &user).await?;
     update::delete(&state, &viewer, id, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }

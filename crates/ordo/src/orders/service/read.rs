@@ -23,8 +23,9 @@ use crate::orders::{search, store};
 use crate::state::AppState;
 use crate::workflow::{engine, store as workflows, OrderField, Workflow};
 
-/// Everything about one order, including what this viewer may do next.
-pub async fn view<C: ConnectionTrait>(
+/// Everything about one order, including what this viewer may do next, read through `db` (inside
+/// a transaction that has not committed yet, say). After a commit, [`view`] reads it faster.
+pub async fn view_in<C: ConnectionTrait>(
     db: &C,
     state: &AppState,
     viewer: &Viewer,
@@ -72,7 +73,7 @@ fn assemble(
     }
 }
 
-/// The texts of the statements [`get`] reads an order with, built once.
+/// The texts of the statements [`get`] and [`view`] read an order with, built once.
 static ORDER_BY_ID: FixedSql = FixedSql::new();
 static ITEMS_OF: FixedSql = FixedSql::new();
 static HISTORY_OF: FixedSql = FixedSql::new();
@@ -109,10 +110,8 @@ async fn shipments_with_lines(
 /// One order for the caller. The order, its items, history and shipments are each found by a
 /// key, so they are read where the request runs, together (see [`KeyedReads`]).
 pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<OrderView> {
-    let db = &state.db;
-    let backend = db.backend();
-    let mut reads = KeyedReads::begin(db)?;
-    let found = ORDER_BY_ID.statement(backend, vec![id.into()], |b| {
+    let mut reads = KeyedReads::begin(&state.db)?;
+    let found = ORDER_BY_ID.statement(state.db.backend(), vec![id.into()], |b| {
         order::Entity::find_by_id(id).build(b)
     });
     let order = reads
@@ -121,6 +120,24 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Order
         .pop()
         .ok_or(AppError::NotFound("order"))?;
     viewer.ensure_visible(&order)?;
+    details(state, viewer, order, reads).await
+}
+
+/// Everything about `order`, which the caller has just changed and committed, including what
+/// this viewer may do next. Read as [`get`] reads it.
+pub async fn view(state: &AppState, viewer: &Viewer, order: order::Model) -> AppResult<OrderView> {
+    details(state, viewer, order, KeyedReads::begin(&state.db)?).await
+}
+
+/// `order` with its items, history and shipments, read through `reads`.
+async fn details(
+    state: &AppState,
+    viewer: &Viewer,
+    order: order::Model,
+    mut reads: KeyedReads<'_>,
+) -> AppResult<OrderView> {
+    let backend = state.db.backend();
+    let id = order.id;
     let items = ITEMS_OF.statement(backend, vec![id.into()], |b| store::items_of(id).build(b));
     let items = reads.select(items, item::Model::from_row).await?;
     let history =
@@ -128,7 +145,7 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Order
     let history = reads.select(history, history::Model::from_row).await?;
     let shipments = shipments_with_lines(&mut reads, backend, id).await?;
     drop(reads);
-    let workflow = workflows::get(db.conn(), &order.workflow).await?;
+    let workflow = workflows::get(state.db.conn(), &order.workflow).await?;
     Ok(assemble(
         state, viewer, order, items, shipments, history, &workflow,
     ))
