@@ -3,7 +3,10 @@
 
 use chrono::{Datelike, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Set,
+    Statement,
+};
 
 use crate::error::{AppError, AppResult};
 use crate::orders::entity::order;
@@ -58,12 +61,54 @@ async fn take<C: ConnectionTrait>(db: &C, name: &str, count: i64) -> AppResult<i
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order number counter {name} vanished")))
 }
 
+/// On SQLite: advances series `name` by one and answers its next value afterwards with whether
+/// the number just taken is on an order already, or None when the series has no counter row
+/// yet. One statement instead of two, because on SQLite every trip to the database is made while
+/// holding the single writer's turn.
+async fn advance_and_check<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+) -> AppResult<Option<(i64, bool)>> {
+    // `{name}-` and the value before the new one, six digits at least: as [`format_number`].
+    const SQL: &str = "UPDATE number_sequences SET next_value = next_value + 1 WHERE name = ? \
+        RETURNING next_value, \
+        EXISTS (SELECT 1 FROM orders WHERE number = ? || printf('%06d', next_value - 1))";
+    let stmt = Statement::from_sql_and_values(
+        DatabaseBackend::Sqlite,
+        SQL,
+        [name.into(), format!("{name}-").into()],
+    );
+    let Some(row) = db.query_one(stmt).await? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        row.try_get_by_index::<i64>(0)?,
+        row.try_get_by_index::<bool>(1)?,
+    )))
+}
+
+/// Number `value` of series `name`.
+fn format_number(name: &str, value: i64) -> String {
+    format!("{name}-{value:06}")
+}
+
+/// The next number of this year's series for `prefix`. A manager may have keyed in a number of
+/// the series by hand: the taken ones are skipped.
 pub async fn next_number<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<String> {
     let name = series_name(prefix);
-    // A manager may have keyed in a number of this series by hand: skip the taken ones.
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        for _ in 0..1000 {
+            match advance_and_check(db, &name).await? {
+                Some((next, false)) => return Ok(format_number(&name, next - 1)),
+                Some((_, true)) => continue,
+                None => open_series(db, &name).await?,
+            }
+        }
+        return Err(no_free_number(&name));
+    }
     for _ in 0..1000 {
         let next = take(db, &name, 1).await?;
-        let number = format!("{name}-{:06}", next - 1);
+        let number = format_number(&name, next - 1);
         let taken = order::Entity::find()
             .select_only()
             .column(order::Column::Id)
@@ -76,9 +121,11 @@ pub async fn next_number<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<
             return Ok(number);
         }
     }
-    Err(AppError::Internal(anyhow::anyhow!(
-        "no free order number in series {name}"
-    )))
+    Err(no_free_number(&name))
+}
+
+fn no_free_number(name: &str) -> AppError {
+    AppError::Internal(anyhow::anyhow!("no free order number in series {name}"))
 }
 
 /// Reserves `count` consecutive numbers of the current series at once (for bulk loading).
@@ -91,6 +138,34 @@ pub async fn reserve<C: ConnectionTrait>(
     let name = series_name(prefix);
     let next = take(db, &name, count).await?;
     Ok((next - count..next)
-        .map(|n| format!("{name}-{n:06}"))
+        .map(|n| format_number(&name, n))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The counter's statement checks for the number as it is handed out: a number keyed in by
+    /// hand is found taken, the next is free, past six digits too.
+    #[tokio::test]
+    async fn the_counter_finds_a_number_taken_as_it_is_written() {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        db.execute_unprepared(
+            "CREATE TABLE number_sequences (name TEXT PRIMARY KEY, next_value INTEGER NOT NULL);
+             CREATE TABLE orders (number TEXT NOT NULL);
+             INSERT INTO number_sequences VALUES ('S', 1), ('L', 1000000);
+             INSERT INTO orders VALUES ('S-000001'), ('L-1000000');",
+        )
+        .await
+        .unwrap();
+        assert_eq!(advance_and_check(&db, "S").await.unwrap(), Some((2, true)));
+        assert_eq!(advance_and_check(&db, "S").await.unwrap(), Some((3, false)));
+        assert_eq!(
+            advance_and_check(&db, "L").await.unwrap(),
+            Some((1_000_001, true))
+        );
+        assert_eq!(advance_and_check(&db, "none").await.unwrap(), None);
+        assert_eq!(format_number("S", 2), "S-000002");
+    }
 }
