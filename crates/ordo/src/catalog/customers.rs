@@ -178,8 +178,7 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<customer::M
         .ok_or(AppError::NotFound("customer"))
 }
 
-/// The customer record linked to a `customer` account, if any.
-/// The customer record linked to account `user_id`, read by key (see [`KeyedReads`]): every
+/// The customer record linked to account `user_id`, if any, read by key (see [`KeyedReads`]): every
 /// request of a customer account asks for it.
 pub async fn of_user(db: &Db, user_id: Uuid) -> AppResult<Option<customer::Model>> {
     static OF_USER: FixedSql = FixedSql::new();

@@ -88,8 +88,9 @@ fn execute_cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<us
     conn.prepare_cached(sql)?.execute([])
 }
 
-/// [`select`] for reads whose cost depends on the data (lists, searches, export pages): on SQLite
-/// the statement runs on a blocking thread, so a slow one holds up no other request.
+/// Every row `stmt` selects, each turned into a `T` by `map`, for reads whose cost depends on the
+/// data (lists, searches, export pages): on SQLite the statement runs on a blocking thread, so a
+/// slow one holds up no other request.
 pub async fn select_blocking<T: Send + 'static>(
     db: &Db,
     stmt: Statement,
@@ -401,6 +402,31 @@ mod tests {
         assert_eq!(readers.close_idle(idle_for), 0);
         assert_eq!(readers.close_idle(Duration::ZERO), 1);
         assert!(readers.idle.lock().unwrap().is_empty());
+    }
+
+    /// Keyed reads see one moment of the database, and their connection goes back to the idle
+    /// set out of its transaction: the next reads see what was written meanwhile.
+    #[tokio::test]
+    async fn keyed_reads_share_one_snapshot_and_leave_no_transaction_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("keyed.db").display());
+        let db = Db::connect(&url, 2).await.unwrap();
+        let write = |sql: &'static str| db.conn().execute_unprepared(sql);
+        write("CREATE TABLE t (n INTEGER)").await.unwrap();
+        write("INSERT INTO t VALUES (1)").await.unwrap();
+        let count =
+            || Statement::from_string(sea_orm::DatabaseBackend::Sqlite, "SELECT count(*) FROM t");
+        let mut reads = KeyedReads::begin(&db).unwrap();
+        let first = reads.select(count(), |row| row.int(0)).await.unwrap();
+        write("INSERT INTO t VALUES (2)").await.unwrap();
+        let again = reads.select(count(), |row| row.int(0)).await.unwrap();
+        assert_eq!((first, again), (vec![Some(1)], vec![Some(1)]));
+        drop(reads);
+        let readers = db.readers().unwrap();
+        assert_eq!(readers.idle.lock().unwrap().len(), 1);
+        let mut reads = KeyedReads::begin(&db).unwrap();
+        let after = reads.select(count(), |row| row.int(0)).await.unwrap();
+        assert_eq!(after, vec![Some(2)]);
     }
 
     #[test]
