@@ -78,6 +78,31 @@ pub mod product {
         Level,
     }
 
+    impl Model {
+        /// A product from a row with every column in declaration order (as `Entity::find()`
+        /// selects them), read by position.
+        pub fn from_row(row: &dyn crate::db::rows::RowValues) -> Result<Model, DbErr> {
+            use crate::db::rows::required;
+            use Column as C;
+            let at = |c: C| c as usize;
+            let text = |c: C| required(row.text(at(c))?, at(c));
+            let int = |c: C| required(row.int(at(c))?, at(c));
+            Ok(Model {
+                id: required(row.uuid(at(C::Id))?, at(C::Id))?,
+                sku: text(C::Sku)?,
+                name: text(C::Name)?,
+                description: row.text(at(C::Description))?,
+                unit: text(C::Unit)?,
+                price: int(C::Price)?,
+                currency: text(C::Currency)?,
+                active: required(row.boolean(at(C::Active))?, at(C::Active))?,
+                reorder_level: int(C::ReorderLevel)?,
+                created_at: required(row.time(at(C::CreatedAt))?, at(C::CreatedAt))?,
+                updated_at: required(row.time(at(C::UpdatedAt))?, at(C::UpdatedAt))?,
+            })
+        }
+    }
+
     impl Related<crate::inventory::entity::level::Entity> for Entity {
         fn to() -> RelationDef {
             Relation::Level.def()

@@ -1,11 +1,14 @@
 //! Products: SKU or material code, unit of measure, price. Each has a stock level from birth.
 
-use crate::db::Deferring;
+use std::collections::HashMap;
+
+use crate::db::rows::KeyedReads;
+use crate::db::{Db, Deferring};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QueryTrait, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -239,21 +242,35 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<product::Mo
         .ok_or(AppError::NotFound("product"))
 }
 
+/// The products among `ids`.
+fn among(ids: &[Uuid]) -> sea_orm::Select<product::Entity> {
+    product::Entity::find().filter(product::Column::Id.is_in(ids.iter().copied()))
+}
+
+fn by_id(products: Vec<product::Model>) -> HashMap<Uuid, product::Model> {
+    products.into_iter().map(|p| (p.id, p)).collect()
+}
+
 /// The products among `ids` that exist, by id, in one query.
 pub async fn find_many<C: ConnectionTrait>(
     db: &C,
     ids: &[Uuid],
-) -> AppResult<std::collections::HashMap<Uuid, product::Model>> {
+) -> AppResult<HashMap<Uuid, product::Model>> {
     if ids.is_empty() {
-        return Ok(Default::default());
+        return Ok(HashMap::new());
     }
-    Ok(product::Entity::find()
-        .filter(product::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect())
+    Ok(by_id(among(ids).all(db).await?))
+}
+
+/// [`find_many`] outside a transaction, read by key (see [`KeyedReads`]): every order placed
+/// reads its products so first.
+pub async fn find_many_by_key(db: &Db, ids: &[Uuid]) -> AppResult<HashMap<Uuid, product::Model>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let stmt = among(ids).build(db.backend());
+    let mut reads = KeyedReads::begin(db)?;
+    Ok(by_id(reads.select(stmt, product::Model::from_row).await?))
 }
 
 pub async fn create(

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::entity::order;
 use crate::catalog::entity::product;
 use crate::catalog::products;
+use crate::db::Db;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::fixed;
 use crate::identity::fields::{self, Checker};
@@ -224,15 +225,12 @@ pub const MAX_ITEMS: usize = 500;
 pub type KnownProducts = HashMap<Uuid, product::Model>;
 
 /// Reads the products that `inputs` name (none when there are too many to take).
-pub async fn known_products<C: ConnectionTrait>(
-    db: &C,
-    inputs: &[ItemInput],
-) -> AppResult<KnownProducts> {
+pub async fn known_products(db: &Db, inputs: &[ItemInput]) -> AppResult<KnownProducts> {
     if inputs.len() > MAX_ITEMS {
         return Ok(KnownProducts::new());
     }
     let wanted: Vec<Uuid> = inputs.iter().filter_map(|i| i.product_id).collect();
-    products::find_many(db, &wanted).await
+    products::find_many_by_key(db, &wanted).await
 }
 
 /// Validates items, filling code, description, unit and price from catalog products: those in

@@ -124,7 +124,7 @@ pub async fn create(
 /// every statement made during the turn holds up every other writer.
 pub async fn known_products(state: &AppState, input: &OrderInput) -> AppResult<KnownProducts> {
     match &input.items {
-        Some(items) => input::known_products(state.db.conn(), items).await,
+        Some(items) => input::known_products(&state.db, items).await,
         None => Ok(KnownProducts::new()),
     }
 }

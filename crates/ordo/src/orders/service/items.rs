@@ -86,7 +86,7 @@ pub async fn add(
     ctx: &RequestContext,
 ) -> AppResult<ItemView> {
     let items = std::slice::from_ref(&input);
-    let known = input::known_products(state.db.conn(), items).await?;
+    let known = input::known_products(&state.db, items).await?;
     let txn = state.db.begin_write().await?;
     let mut check = Checker::default();
     let new = input::parse_items(&txn, items, &known, viewer.may_price(), &mut check, "").await?;
