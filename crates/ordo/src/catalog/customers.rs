@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QueryTrait, Set,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -182,11 +182,9 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<customer::M
 /// request of a customer account asks for it.
 pub async fn of_user(db: &Db, user_id: Uuid) -> AppResult<Option<customer::Model>> {
     static OF_USER: FixedSql = FixedSql::new();
-    let stmt = OF_USER.statement(db.backend(), vec![user_id.into()], |backend| {
-        // At most one: an account links to one customer (a unique index).
-        Customer::find()
-            .filter(Column::UserId.eq(user_id))
-            .build(backend)
+    // At most one: an account links to one customer (a unique index).
+    let stmt = OF_USER.keyed(db.backend(), user_id, |user_id| {
+        Customer::find().filter(Column::UserId.eq(user_id))
     });
     let mut reads = KeyedReads::begin(db)?;
     Ok(reads.select(stmt, customer::Model::from_row).await?.pop())

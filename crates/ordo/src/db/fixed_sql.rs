@@ -7,7 +7,8 @@
 
 use std::sync::OnceLock;
 
-use sea_orm::{DatabaseBackend, Statement, Value, Values};
+use sea_orm::{DatabaseBackend, QueryTrait, Statement, Value, Values};
+use uuid::Uuid;
 
 /// The text of one statement, per backend, as first built.
 pub struct FixedSql {
@@ -69,6 +70,18 @@ impl FixedSql {
             );
         }
         built
+    }
+}
+
+impl FixedSql {
+    /// [`FixedSql::statement`] for a query whose one value is `key`.
+    pub fn keyed<Q: QueryTrait>(
+        &self,
+        backend: DatabaseBackend,
+        key: Uuid,
+        query: impl FnOnce(Uuid) -> Q,
+    ) -> Statement {
+        self.statement(backend, vec![key.into()], |b| query(key).build(b))
     }
 }
 

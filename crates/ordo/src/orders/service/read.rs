@@ -86,16 +86,12 @@ async fn shipments_with_lines(
     backend: DbBackend,
     order_id: Uuid,
 ) -> AppResult<Vec<(shipment::Model, Vec<shipment_item::Model>)>> {
-    let shipments = SHIPMENTS_OF.statement(backend, vec![order_id.into()], |b| {
-        store::shipments_of(order_id).build(b)
-    });
+    let shipments = SHIPMENTS_OF.keyed(backend, order_id, store::shipments_of);
     let shipments = reads.select(shipments, shipment::Model::from_row).await?;
     if shipments.is_empty() {
         return Ok(Vec::new());
     }
-    let lines = SHIPMENT_LINES_OF.statement(backend, vec![order_id.into()], |b| {
-        store::shipment_lines_of(order_id).build(b)
-    });
+    let lines = SHIPMENT_LINES_OF.keyed(backend, order_id, store::shipment_lines_of);
     let mut lines = reads.select(lines, shipment_item::Model::from_row).await?;
     Ok(shipments
         .into_iter()
@@ -111,9 +107,7 @@ async fn shipments_with_lines(
 /// key, so they are read where the request runs, together (see [`KeyedReads`]).
 pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<OrderView> {
     let mut reads = KeyedReads::begin(&state.db)?;
-    let found = ORDER_BY_ID.statement(state.db.backend(), vec![id.into()], |b| {
-        order::Entity::find_by_id(id).build(b)
-    });
+    let found = ORDER_BY_ID.keyed(state.db.backend(), id, order::Entity::find_by_id);
     let order = reads
         .select(found, order::Model::from_row)
         .await?
@@ -138,10 +132,9 @@ async fn details(
 ) -> AppResult<OrderView> {
     let backend = state.db.backend();
     let id = order.id;
-    let items = ITEMS_OF.statement(backend, vec![id.into()], |b| store::items_of(id).build(b));
+    let items = ITEMS_OF.keyed(backend, id, store::items_of);
     let items = reads.select(items, item::Model::from_row).await?;
-    let history =
-        HISTORY_OF.statement(backend, vec![id.into()], |b| store::history_of(id).build(b));
+    let history = HISTORY_OF.keyed(backend, id, store::history_of);
     let history = reads.select(history, history::Model::from_row).await?;
     let shipments = shipments_with_lines(&mut reads, backend, id).await?;
     drop(reads);
