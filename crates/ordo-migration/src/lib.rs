@@ -14,6 +14,9 @@ mod m0005_search;
 mod m0006_reporting;
 mod m0007_order_stats;
 mod m0008_order_due_stats;
+mod m0009_search_pending;
+
+pub use m0009_search_pending::APPLY_PENDING_SEARCH;
 
 pub struct Migrator;
 
@@ -29,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_reporting::Migration),
             Box::new(m0007_order_stats::Migration),
             Box::new(m0008_order_due_stats::Migration),
+            Box::new(m0009_search_pending::Migration),
         ]
     }
 }

@@ -7,6 +7,9 @@
 //! and tells every member the outcome. Nobody hears "committed" before the data is on disk, and a
 //! failed commit fails every member, so nothing acknowledged is lost.
 //!
+//! For a database in a file, the commit itself does not wait for the disk: [`WalSync`] syncs the
+//! log on a thread of its own and only then tells the members, while the next group writes.
+//!
 //! The committer queues for the same fair (first come, first served) lock as the writers, so a
 //! group holds every writer that was already waiting when its first member finished: the busier
 //! the server, the larger the group, with no timer adding latency when it is quiet.
@@ -17,7 +20,7 @@ use std::sync::Arc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{oneshot, Mutex, Notify, OwnedMutexGuard};
 
-type Outcome = Result<(), Arc<DbErr>>;
+use super::wal_sync::{Outcome, WalSync};
 
 /// Takes SQLite's write lock at the start of a group, before anything is read: a transaction that
 /// read first and then found another process writing would fail instead of waiting its turn.
@@ -42,6 +45,10 @@ struct Slot {
     /// A writer left without committing after its savepoint reached the database: its work is
     /// rolled back before anyone else uses the transaction.
     abandoned: bool,
+    /// Statements run in each group's transaction after its last writer, just before the commit.
+    before_commit: Option<Arc<str>>,
+    /// Syncs the log before members are told (the writer then commits without syncing).
+    wal_sync: Option<WalSync>,
 }
 
 pub struct GroupCommit {
@@ -61,19 +68,35 @@ pub struct Member {
 }
 
 impl GroupCommit {
-    /// Starts the committer on the current runtime; `writer` is the connection writes use.
-    pub fn start(writer: DatabaseConnection) -> GroupCommit {
-        let slot = Arc::new(Mutex::new(Slot::default()));
+    /// Starts the committer on the current runtime; `writer` is the connection writes use. With
+    /// `wal_sync`, the writer commits without syncing and `wal_sync` makes each commit durable.
+    pub fn start(writer: DatabaseConnection, wal_sync: Option<WalSync>) -> GroupCommit {
+        let slot = Arc::new(Mutex::new(Slot {
+            wal_sync,
+            ..Slot::default()
+        }));
         let wake = Arc::new(Notify::new());
         tokio::spawn(commit_loop(slot.clone(), wake.clone()));
         GroupCommit { writer, slot, wake }
     }
 
-    /// Waits for the writers' turn, commits what is open and closes the connection.
+    /// Waits for the writers' turn, commits what is open, waits until it is on disk and closes
+    /// the connection.
     pub async fn close(&self) {
         let mut slot = self.slot.lock().await;
         commit_open(&mut slot).await;
+        if let Some(wal_sync) = &slot.wal_sync {
+            if let Err(err) = wal_sync.flush().await {
+                tracing::error!(error = %err, "the last commits could not be synced");
+            }
+        }
         let _ = self.writer.clone().close().await;
+    }
+
+    /// Has `sql` run in every group's transaction once its writers are done and before it is
+    /// committed: work that is cheaper done once for the whole group than once per writer.
+    pub async fn run_before_commit(&self, sql: &str) {
+        self.slot.lock().await.before_commit = Some(sql.into());
     }
 
     /// Waits for the writers' lock, beginning the group's transaction (and taking SQLite's
@@ -164,6 +187,18 @@ async fn commit_loop(slot: Arc<Mutex<Slot>>, wake: Arc<Notify>) {
     }
 }
 
+/// Runs the group's closing statements and commits; should they fail, nothing is committed.
+async fn finish(txn: DatabaseTransaction, before_commit: Option<&str>) -> Result<(), DbErr> {
+    if let Some(sql) = before_commit {
+        if let Err(err) = txn.execute_unprepared(sql).await {
+            tracing::error!(error = %err, "a write group's closing statements failed");
+            let _ = txn.rollback().await;
+            return Err(err);
+        }
+    }
+    txn.commit().await
+}
+
 /// Rolls back the work of a writer that left without committing. Should that fail, the group's
 /// transaction can no longer be trusted: it is rolled back and its waiting members told so.
 async fn undo_abandoned(slot: &mut Slot) {
@@ -196,9 +231,16 @@ async fn commit_open(slot: &mut Slot) {
     let Some(group) = slot.open.take() else {
         return;
     };
-    let outcome = group.txn.commit().await.map_err(Arc::new);
-    for member in group.waiting {
-        let _ = member.send(outcome.clone());
+    let outcome = finish(group.txn, slot.before_commit.as_deref())
+        .await
+        .map_err(Arc::new);
+    match (&outcome, &slot.wal_sync) {
+        (Ok(()), Some(wal_sync)) => wal_sync.after_sync(group.waiting),
+        _ => {
+            for member in group.waiting {
+                let _ = member.send(outcome.clone());
+            }
+        }
     }
 }
 

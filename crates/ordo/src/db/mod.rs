@@ -1,14 +1,16 @@
 //! Database connection for SQLite, PostgreSQL or MySQL/MariaDB, chosen from the URL at run time.
 //!
-//! SQLite runs in WAL mode with `synchronous=FULL` (an acknowledged commit survives a power loss)
-//! and foreign keys on. It allows one writer at a time, so write transactions on SQLite go through
+//! SQLite runs in WAL mode with foreign keys on; an acknowledged commit survives a power loss. It
+//! allows one writer at a time, so write transactions on SQLite go through
 //! [`group::GroupCommit`]: writers take turns in one shared transaction, which is committed with
-//! one sync for all of them. PostgreSQL and MySQL group concurrent commits themselves.
+//! one sync for all of them, made by [`wal_sync`] while the next group writes. Other connections
+//! commit with `synchronous=FULL`. PostgreSQL and MySQL group concurrent commits themselves.
 
 mod deferred;
 mod fixed_sql;
 mod group;
 pub mod rows;
+mod wal_sync;
 
 pub use deferred::Deferring;
 pub use fixed_sql::FixedSql;
@@ -217,13 +219,21 @@ impl Db {
             // the liveness ping sqlx otherwise sends before handing out a connection: on SQLite
             // every statement acquires one, and each ping is a round trip to the connection's
             // worker thread.
+            // Its commits do not wait for the disk: [`wal_sync`] syncs the log before anyone
+            // is told a write is done, and copies the log into the database (the checkpoints
+            // SQLite would otherwise make inside a commit).
+            let writer_options = options
+                .clone()
+                .pragma("cache_size", WRITER_CACHE)
+                .synchronous(SqliteSynchronous::Normal)
+                .pragma("wal_autocheckpoint", "0");
             let writer = SqlitePoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
-                .connect_with(options.clone().pragma("cache_size", WRITER_CACHE))
+                .connect_with(writer_options)
                 .await
                 .context("cannot open the SQLite database")?;
             // The file SQLite itself has open (none for an in-memory database, which other
@@ -234,6 +244,14 @@ impl Db {
             .fetch_one(&writer)
             .await
             .context("cannot read the SQLite database's file name")?;
+            // An in-memory database has nothing to sync.
+            let wal_sync = match file.is_empty() {
+                true => None,
+                false => Some(
+                    wal_sync::WalSync::start(PathBuf::from(&file))
+                        .context("cannot start the SQLite log's sync thread")?,
+                ),
+            };
             let readers = (!file.is_empty()).then(|| {
                 Arc::new(rows::SqliteReaders::new(
                     PathBuf::from(file),
@@ -251,7 +269,7 @@ impl Db {
                 .context("cannot open the SQLite database")?;
             let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
             let writer = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
-            let group = GroupCommit::start(writer);
+            let group = GroupCommit::start(writer, wal_sync);
             Ok(Db {
                 conn,
                 group: Some(Arc::new(group)),
@@ -349,12 +367,20 @@ async fn close_idle_readers(readers: std::sync::Weak<rows::SqliteReaders>) {
     }
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration, then sets up what the schema asks of each commit: on SQLite
+/// the search documents a group wrote go into the full-text index once, as the group commits
+/// (see the `m0009_search_pending` migration). Any left from before are applied with the first.
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     use ordo_migration::MigratorTrait as _;
     ordo_migration::Migrator::up(db.conn(), None)
         .await
-        .context("migration failed")
+        .context("migration failed")?;
+    if let Some(group) = &db.group {
+        group
+            .run_before_commit(ordo_migration::APPLY_PENDING_SEARCH)
+            .await;
+    }
+    Ok(())
 }
 
 /// Refreshes SQLite's planner statistics where they are missing or stale. Without them SQLite

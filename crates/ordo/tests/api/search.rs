@@ -266,8 +266,97 @@ async fn orders_without_search_entries_are_backfilled(app: TestApp) {
     );
 }
 
+/// Orders created and retitled at the same time (on SQLite they share commits) are each found by
+/// their current words and no longer by their old ones, and SQLite's index matches its documents.
+async fn orders_written_together_are_all_found(app: TestApp) {
+    use futures::future::join_all;
+    use futures::FutureExt as _;
+    use sea_orm::ConnectionTrait;
+    let admin = app.admin().await;
+    let sku = app.product(&admin, "BEAM-IPE300", "12", "1000").await;
+    let create = |n: usize| {
+        let body = json!({ "number": format!("TG-{n:02}"), "title": format!("Crane{n:02} first"),
+                           "items": [{ "productId": sku, "quantity": 1 }] });
+        let (app, token) = (app.clone(), admin.access.clone());
+        async move {
+            let res = app.post("/api/v1/orders", Some(&token), body).await;
+            res.expect(201)["id"].as_str().unwrap().to_string()
+        }
+    };
+    let ids = join_all((0..24).map(create)).await;
+    // Every order is retitled twice at once (the two may share a commit) while the next orders
+    // are being created.
+    let retitle = |n: usize, id: &str, word: &'static str| {
+        let (app, token) = (app.clone(), admin.access.clone());
+        let path = format!("/api/v1/orders/{id}");
+        async move {
+            app.call(
+                reqwest::Method::PATCH,
+                &path,
+                Some(&token),
+                Some(json!({ "title": format!("{word}{n:02} second") })),
+            )
+            .await
+            .expect(200);
+        }
+        .boxed()
+    };
+    let retitles = ids
+        .iter()
+        .enumerate()
+        .flat_map(|(n, id)| [retitle(n, id, "Hoist"), retitle(n, id, "Winch")]);
+    let more = (24..32).map(|n| create(n).map(drop).boxed());
+    join_all(retitles.chain(more)).await;
+    for (n, id) in ids.iter().enumerate() {
+        let order = app
+            .get(&format!("/api/v1/orders/{id}"), Some(&admin.access))
+            .await
+            .expect(200)
+            .clone();
+        let (kept, lost) = match order["title"].as_str().unwrap().starts_with("Hoist") {
+            true => ("hoist", "winch"),
+            false => ("winch", "hoist"),
+        };
+        let number = [format!("TG-{n:02}")];
+        assert_eq!(found(&app, &admin, &format!("{kept}{n:02}")).await, number);
+        for gone in [lost, "crane"] {
+            let search = format!("{gone}{n:02}");
+            assert!(found(&app, &admin, &search).await.is_empty(), "{search}");
+        }
+    }
+    for n in 24..32 {
+        assert_eq!(
+            found(&app, &admin, &format!("crane{n:02}")).await,
+            [format!("TG-{n:02}")]
+        );
+    }
+    if app.state.db.backend() == sea_orm::DatabaseBackend::Sqlite {
+        let db = app.state.db.conn();
+        // Checks the index against the documents it was built from; fails on any difference.
+        db.execute_unprepared(
+            "INSERT INTO order_search_fts (order_search_fts, rank) VALUES ('integrity-check', 1)",
+        )
+        .await
+        .expect("the full-text index matches its documents");
+        let pending = db
+            .query_one(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                "SELECT COUNT(*) FROM order_search_pending",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            pending.try_get_by_index::<i64>(0).unwrap(),
+            0,
+            "nothing is left pending"
+        );
+    }
+}
+
 crate::scenarios!(
     search_follows_every_change,
+    orders_written_together_are_all_found,
     cursors_walk_every_order_once,
     orders_without_search_entries_are_backfilled
 );
