@@ -220,13 +220,11 @@ impl Db {
             // every statement acquires one, and each ping is a round trip to the connection's
             // worker thread.
             // Its commits do not wait for the disk: [`wal_sync`] syncs the log before anyone
-            // is told a write is done, and copies the log into the database (the checkpoints
-            // SQLite would otherwise make inside a commit).
+            // is told a write is done.
             let writer_options = options
                 .clone()
                 .pragma("cache_size", WRITER_CACHE)
-                .synchronous(SqliteSynchronous::Normal)
-                .pragma("wal_autocheckpoint", "0");
+                .synchronous(SqliteSynchronous::Normal);
             let writer = SqlitePoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(1)

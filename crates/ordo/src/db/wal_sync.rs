@@ -12,13 +12,13 @@
 //! difference: another connection can read a group's data up to one sync (a few milliseconds)
 //! before it is on disk, and would not find it after a power cut in that moment.
 //!
-//! The thread also copies the log into the database file (a checkpoint) every so often, which
-//! SQLite would otherwise do inside a commit while every writer waits.
+//! Copying the log into the database (checkpoints) stays with the writer, after a commit once the
+//! log has grown: a checkpoint made elsewhere runs beside the next group's writes, never catches
+//! up with them, and SQLite can then never start the log over, so it grows without end.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use sea_orm::DbErr;
 use tokio::sync::oneshot;
@@ -29,9 +29,6 @@ pub type Outcome = Result<(), Arc<DbErr>>;
 /// Members waiting for their group to be on disk.
 type Waiting = Vec<oneshot::Sender<Outcome>>;
 
-/// How often the log is copied into the database while groups commit.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
-
 /// Puts what the writer committed on disk before its members are told.
 pub struct WalSync {
     queue: mpsc::Sender<Waiting>,
@@ -41,14 +38,14 @@ pub struct WalSync {
 pub trait Disk: Send + 'static {
     /// Makes everything committed so far durable.
     fn sync(&mut self) -> std::io::Result<()>;
-    /// Copies the log into the database as far as readers allow.
-    fn checkpoint(&mut self);
 }
 
 impl WalSync {
     /// Starts the sync thread for the SQLite database in `file`.
     pub fn start(file: PathBuf) -> std::io::Result<WalSync> {
-        WalSync::with_disk(SqliteFile::new(file))
+        let mut log = file.into_os_string();
+        log.push("-wal");
+        WalSync::with_disk(SqliteLog(log.into()))
     }
 
     pub fn with_disk(disk: impl Disk) -> std::io::Result<WalSync> {
@@ -81,10 +78,9 @@ impl WalSync {
     }
 }
 
-/// Syncs for every batch of waiting members (all that queued up while the last sync ran), tells
-/// them, and checkpoints now and then; ends when the [`WalSync`] is dropped.
+/// Syncs for every batch of waiting members (all that queued up while the last sync ran) and
+/// tells them; ends when the [`WalSync`] is dropped.
 fn run(mut disk: impl Disk, queue: mpsc::Receiver<Waiting>) {
-    let mut last_checkpoint = Instant::now();
     while let Ok(mut waiting) = queue.recv() {
         while let Ok(more) = queue.try_recv() {
             waiting.extend(more);
@@ -98,69 +94,17 @@ fn run(mut disk: impl Disk, queue: mpsc::Receiver<Waiting>) {
         for member in waiting {
             let _ = member.send(outcome.clone());
         }
-        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-            disk.checkpoint();
-            last_checkpoint = Instant::now();
-        }
-    }
-    disk.checkpoint();
-}
-
-/// The SQLite database file and its write-ahead log.
-struct SqliteFile {
-    database: PathBuf,
-    log: PathBuf,
-    /// Opened at the first checkpoint.
-    checkpointer: Option<rusqlite::Connection>,
-}
-
-impl SqliteFile {
-    fn new(database: PathBuf) -> SqliteFile {
-        let mut log = database.clone().into_os_string();
-        log.push("-wal");
-        SqliteFile {
-            database,
-            log: log.into(),
-            checkpointer: None,
-        }
-    }
-
-    fn open_checkpointer(database: &Path) -> rusqlite::Result<rusqlite::Connection> {
-        let conn = rusqlite::Connection::open_with_flags(
-            database,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        Ok(conn)
     }
 }
 
-impl Disk for SqliteFile {
+/// The write-ahead log of a SQLite database.
+struct SqliteLog(PathBuf);
+
+impl Disk for SqliteLog {
     fn sync(&mut self) -> std::io::Result<()> {
         // Opened each time: a file handle kept from before the log was ever removed and made
         // again would sync the old file. fsync covers the file's data whoever wrote it.
-        std::fs::File::open(&self.log)?.sync_all()
-    }
-
-    fn checkpoint(&mut self) {
-        if self.checkpointer.is_none() {
-            match SqliteFile::open_checkpointer(&self.database) {
-                Ok(conn) => self.checkpointer = Some(conn),
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot open a connection for checkpoints");
-                    return;
-                }
-            }
-        }
-        let Some(conn) = &self.checkpointer else {
-            return;
-        };
-        // PASSIVE: copies what no reader still needs, without waiting for anyone; the writer
-        // carries on meanwhile.
-        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %err, "a checkpoint of the SQLite log failed");
-            self.checkpointer = None;
-        }
+        std::fs::File::open(&self.0)?.sync_all()
     }
 }
 
@@ -183,7 +127,6 @@ mod tests {
             self.syncs.fetch_add(1, Ordering::SeqCst);
             outcome
         }
-        fn checkpoint(&mut self) {}
     }
 
     fn waiting(n: usize) -> (Waiting, Vec<oneshot::Receiver<Outcome>>) {
@@ -230,10 +173,8 @@ mod tests {
         let conn = rusqlite::Connection::open(&file).unwrap();
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
             .unwrap();
-        conn.execute_batch(
-            "PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (n); INSERT INTO t VALUES (1)",
-        )
-        .unwrap();
+        conn.execute_batch("CREATE TABLE t (n); INSERT INTO t VALUES (1)")
+            .unwrap();
         let sync = WalSync::start(file.clone()).unwrap();
         sync.flush().await.unwrap();
         // A missing log is an error, never a silent success.
