@@ -236,6 +236,9 @@ impl From<DbErr> for AppError {
                 }
             }
         }
+        if crate::inventory::ledger::is_shortage(&err) {
+            return crate::inventory::ledger::held_shortage();
+        }
         if is_transient(&err) {
             tracing::warn!(error = %err, "transaction collided with another; the client may retry");
             return AppError::state_conflict(

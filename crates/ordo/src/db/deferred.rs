@@ -24,6 +24,11 @@ pub trait Deferring: ConnectionTrait {
     /// Runs `stmt`, now or (in a write transaction) with the transaction's next statement.
     fn defer(&self, stmt: Statement) -> impl Future<Output = Result<(), DbErr>> + Send;
 
+    /// The counters the writer keeps in step with their rows, where writes take turns (SQLite).
+    fn counters(&self) -> Option<&super::Counters> {
+        None
+    }
+
     /// [`Deferring::defer`] for a built query (an insert, say).
     fn defer_query<Q: QueryTrait>(
         &self,

@@ -14,6 +14,7 @@
 //! group holds every writer that was already waiting when its first member finished: the busier
 //! the server, the larger the group, with no timer adding latency when it is quiet.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -49,6 +50,44 @@ struct Slot {
     before_commit: Option<Arc<str>>,
     /// Syncs the log before members are told (the writer then commits without syncing).
     wal_sync: Option<WalSync>,
+    /// Counter rows as this writer last left them (see [`Counters`]).
+    counters: Counters,
+}
+
+/// The next values of counter rows (order numbers), kept by the writer so that taking one costs
+/// no trip to the database: every change to such a row in this process goes through the group,
+/// so the copy is exact as long as the work that advanced it stands. It is forgotten whenever
+/// that work may be undone (a writer that leaves without committing, a group that fails to
+/// commit); the next writer then reads the row again. Another process advancing a row shows up
+/// as a clash on the value's unique column, whose undoing forgets the copy in the same way.
+#[derive(Default)]
+pub struct Counters(std::sync::Mutex<HashMap<String, i64>>);
+
+impl Counters {
+    /// Hands out the next value of `name` if it is known, advancing the copy.
+    pub fn take(&self, name: &str) -> Option<i64> {
+        let mut known = self.lock();
+        let next = known.get_mut(name)?;
+        *next += 1;
+        Some(*next - 1)
+    }
+
+    /// Notes that the row of `name` now holds `next`.
+    pub fn set(&self, name: &str, next: i64) {
+        self.lock().insert(name.to_string(), next);
+    }
+
+    /// Drops every copy: the rows are read again when next needed.
+    pub fn forget(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
+        // Only the writer holding the turn touches the copy; a panic leaves it whole.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 pub struct GroupCommit {
@@ -127,6 +166,11 @@ impl Member {
         &self.group().txn
     }
 
+    /// The counter rows' next values, which this writer may take and advance (see [`Counters`]).
+    pub fn counters(&self) -> &Counters {
+        &self.guard.counters
+    }
+
     /// Notes that statements including the opening of the savepoint (and, if this writer held
     /// it, the write lock's statement) were sent.
     pub fn savepoint_sent(&self, with_lock: bool) {
@@ -173,8 +217,12 @@ impl Drop for Member {
     /// Leaving (committed or not) lets the next writer in and tells the committer there is work;
     /// leaving without committing has the work undone first.
     fn drop(&mut self) {
-        if !self.finished && *self.savepoint_sent.get_mut() {
-            self.guard.abandoned = true;
+        if !self.finished {
+            // Whatever it took from the counters is undone with its work.
+            self.guard.counters.forget();
+            if *self.savepoint_sent.get_mut() {
+                self.guard.abandoned = true;
+            }
         }
         self.wake.notify_one();
     }
@@ -217,6 +265,7 @@ async fn undo_abandoned(slot: &mut Slot) {
         Err(err) => err,
     };
     tracing::error!(error = %err, "a write group could not undo an abandoned writer");
+    slot.counters.forget();
     let group = slot.open.take().expect("checked above");
     let err = Arc::new(err);
     let _ = group.txn.rollback().await;
@@ -237,6 +286,9 @@ async fn commit_open(slot: &mut Slot) {
     match (&outcome, &slot.wal_sync) {
         (Ok(()), Some(wal_sync)) => wal_sync.after_sync(group.waiting),
         _ => {
+            if outcome.is_err() {
+                slot.counters.forget();
+            }
             for member in group.waiting {
                 let _ = member.send(outcome.clone());
             }
@@ -272,6 +324,27 @@ mod tests {
             .await
             .unwrap();
         db
+    }
+
+    /// The writer's copy of a counter hands out consecutive values while writers commit, and
+    /// is forgotten when a writer that took from it leaves without committing.
+    #[tokio::test]
+    async fn counters_are_kept_while_work_stands_and_forgotten_when_it_is_undone() {
+        use crate::db::Deferring;
+        let dir = tempfile::tempdir().unwrap();
+        let db = marks_db(&dir).await;
+        let txn = db.begin_write().await.unwrap();
+        let counters = txn.counters().expect("SQLite writers keep counters");
+        assert_eq!(counters.take("S"), None, "unknown until read");
+        counters.set("S", 7);
+        assert_eq!(counters.take("S"), Some(7));
+        txn.commit().await.unwrap();
+        let txn = db.begin_write().await.unwrap();
+        assert_eq!(txn.counters().unwrap().take("S"), Some(8));
+        drop(txn);
+        let txn = db.begin_write().await.unwrap();
+        assert_eq!(txn.counters().unwrap().take("S"), None, "read again");
+        txn.commit().await.unwrap();
     }
 
     /// Concurrent writers share commits; each sees its write durable (readable from another

@@ -14,6 +14,7 @@ mod wal_sync;
 
 pub use deferred::Deferring;
 pub use fixed_sql::FixedSql;
+pub use group::Counters;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -187,6 +188,13 @@ impl Deferring for WriteTxn {
             self.flush().await?;
         }
         Ok(())
+    }
+
+    fn counters(&self) -> Option<&Counters> {
+        match &self.inner {
+            Inner::Alone(_) => None,
+            Inner::Grouped(member) => Some(member.counters()),
+        }
     }
 }
 

@@ -4,7 +4,9 @@
 
 use crate::db::Deferring;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 use uuid::Uuid;
 
 use super::entity::{level, movement};
@@ -105,6 +107,11 @@ async fn apply<C: Deferring>(
     Ok(Some(after))
 }
 
+/// The movement's reason as stored: at most 500 characters.
+fn reason_text(ctx: &MovementContext<'_>) -> Option<String> {
+    ctx.reason.map(|r| r.chars().take(500).collect())
+}
+
 /// Writes the movement that left the level at `after` (with the transaction's next statement).
 async fn record_movement<C: Deferring>(
     db: &C,
@@ -120,7 +127,7 @@ async fn record_movement<C: Deferring>(
         quantity: Set(quantity),
         on_hand_after: Set(after.on_hand),
         reserved_after: Set(after.reserved),
-        reason: Set(ctx.reason.map(|r| r.chars().take(500).collect())),
+        reason: Set(reason_text(ctx)),
         actor_id: Set(ctx.actor),
         order_id: Set(ctx.order_id),
         created_at: Set(crate::time::now()),
@@ -132,50 +139,139 @@ async fn record_movement<C: Deferring>(
 /// Sets stock aside for several `(product, sku, quantity)` lines, product by product in key order
 /// (the order every writer locks stock rows in); a line whose product is short fails the
 /// reservation (409 naming the first short product), and the caller's transaction with it. On
-/// SQLite, whose writers take turns, and when no product appears twice, that is one statement for
-/// all of them, which may have changed the other rows when it fails: the failing transaction
-/// undoes them. (PostgreSQL would lock the rows of one statement in the order it finds them, not
-/// in key order, so there the rows are changed one by one.)
+/// SQLite, whose writers take turns, and when no product appears twice, that is held back as one
+/// statement for all of them (see [`reserve_held`]). (PostgreSQL would lock the rows of one
+/// statement in the order it finds them, not in key order, so there the rows are changed one by
+/// one.)
 pub async fn reserve_each<C: Deferring>(
     db: &C,
     lines: &[(Uuid, &str, i64)],
     ctx: &MovementContext<'_>,
 ) -> AppResult<()> {
-    use sea_orm::sea_query::{CaseStatement, SimpleExpr};
     let mut lines: Vec<&(Uuid, &str, i64)> = lines.iter().collect();
     lines.sort_by_key(|(product_id, _, _)| *product_id);
     let distinct = lines.windows(2).all(|pair| pair[0].0 != pair[1].0);
     let one_writer = db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
-    if lines.len() < 2 || !distinct || !one_writer {
+    if lines.is_empty() || !distinct || !one_writer {
         for (product_id, sku, qty) in lines {
             reserve(db, *product_id, sku, *qty, ctx).await?;
         }
         return Ok(());
     }
+    match reserve_held(db, &lines, ctx).await {
+        Err(err) if is_shortage(&err) => {
+            let lines: Vec<_> = lines.into_iter().copied().collect();
+            Err(explain_shortage(db, &lines).await)
+        }
+        other => other.map_err(AppError::from),
+    }
+}
+
+/// The reservation of every line as statements held back until the transaction next talks to
+/// the database, so that reserving costs the writer no trip of its own: one UPDATE of the level
+/// rows and, per line, the movement row with the level it left, read by the INSERT itself. A
+/// short line makes its new reservation NULL, which the column refuses, so the UPDATE fails and
+/// takes the transaction with it wherever it is sent; [`is_shortage`] recognises that failure
+/// and [`explain_shortage`] says which product was short.
+async fn reserve_held<C: Deferring>(
+    db: &C,
+    lines: &[&(Uuid, &str, i64)],
+    ctx: &MovementContext<'_>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::{CaseStatement, Query, SimpleExpr};
     let mut case = CaseStatement::new();
-    for (product_id, _, qty) in &lines {
+    for (product_id, _, qty) in lines {
         case = case.case(level::Column::ProductId.eq(*product_id), Expr::val(*qty));
     }
     let wanted: SimpleExpr = case.finally(Expr::val(0i64)).into();
     let reserved = Expr::col(level::Column::Reserved);
-    let update = level::Entity::update_many()
-        .col_expr(
-            level::Column::Reserved,
-            reserved.clone().add(wanted.clone()),
+    // What stays available after the line's reservation; quantities are positive, so the
+    // reservation itself cannot go below zero. No ELSE: NULL when short.
+    let guarded: SimpleExpr = CaseStatement::new()
+        .case(
+            Expr::expr(Expr::col(level::Column::OnHand).sub(reserved.clone().add(wanted.clone())))
+                .gte(0),
+            reserved.add(wanted),
         )
+        .into();
+    let update = level::Entity::update_many()
+        .col_expr(level::Column::Reserved, guarded)
         .col_expr(level::Column::UpdatedAt, Expr::value(crate::time::now()))
-        .filter(level::Column::ProductId.is_in(lines.iter().map(|l| l.0)))
-        // What stays available after this line's reservation; quantities are positive, so the
-        // reservation itself cannot go below zero.
-        .filter(Expr::expr(Expr::col(level::Column::OnHand).sub(reserved.add(wanted))).gte(0));
-    let changed = update.exec_with_returning(db).await?;
-    for (product_id, sku, qty) in lines {
-        let Some(after) = changed.iter().find(|l| l.product_id == *product_id) else {
-            return Err(insufficient(db, sku, *product_id).await);
-        };
-        record_movement(db, MovementKind::Reservation, *qty, after, ctx).await?;
+        .filter(level::Column::ProductId.is_in(lines.iter().map(|l| l.0)));
+    db.defer_query(&update).await?;
+    let backend = db.get_database_backend();
+    let now = crate::time::now();
+    for (product_id, _, qty) in lines {
+        let level_after = Query::select()
+            .expr(Expr::val(Uuid::now_v7()))
+            .column(level::Column::ProductId)
+            .expr(Expr::val(MovementKind::Reservation.as_str()))
+            .expr(Expr::val(*qty))
+            .column(level::Column::OnHand)
+            .column(level::Column::Reserved)
+            .expr(Expr::val(reason_text(ctx)))
+            .expr(Expr::val(ctx.actor))
+            .expr(Expr::val(ctx.order_id))
+            .expr(Expr::val(now))
+            .from(level::Entity)
+            .and_where(level::Column::ProductId.eq(*product_id))
+            .to_owned();
+        let insert = Query::insert()
+            .into_table(movement::Entity)
+            .columns([
+                movement::Column::Id,
+                movement::Column::ProductId,
+                movement::Column::Kind,
+                movement::Column::Quantity,
+                movement::Column::OnHandAfter,
+                movement::Column::ReservedAfter,
+                movement::Column::Reason,
+                movement::Column::ActorId,
+                movement::Column::OrderId,
+                movement::Column::CreatedAt,
+            ])
+            .select_from(level_after)
+            .map_err(|err| DbErr::Custom(err.to_string()))?
+            .to_owned();
+        db.defer(backend.build(&insert)).await?;
     }
     Ok(())
+}
+
+/// The failure of a reservation held back by [`reserve_held`]: NULL refused as a reservation.
+pub fn is_shortage(err: &DbErr) -> bool {
+    err.to_string()
+        .contains("NOT NULL constraint failed: inventory_levels.reserved")
+}
+
+/// The 409 for a reservation of `lines` that failed for want of stock, naming the first line
+/// (in key order) that is short now; read after the failed attempt.
+pub async fn explain_shortage<C: ConnectionTrait>(db: &C, lines: &[(Uuid, &str, i64)]) -> AppError {
+    let mut lines = lines.to_vec();
+    lines.sort_by_key(|(product_id, _, _)| *product_id);
+    for (product_id, sku, qty) in &lines {
+        match level_of(db, *product_id).await {
+            Ok(level) if level.on_hand - level.reserved < *qty => {
+                return insufficient(db, sku, *product_id).await
+            }
+            Ok(_) => {}
+            Err(err) => return err,
+        }
+    }
+    // Stock came back between the attempt and this look.
+    held_shortage()
+}
+
+/// What a reservation held back answers when it fails where nobody knows its lines.
+const HELD_SHORTAGE: &str = "Not enough stock for the order's items";
+
+pub fn held_shortage() -> AppError {
+    AppError::state_conflict("INSUFFICIENT_STOCK", HELD_SHORTAGE)
+}
+
+/// Whether `err` is [`held_shortage`]: a reservation that failed without saying where.
+pub fn is_held_shortage(err: &AppError) -> bool {
+    matches!(err, AppError::StateConflict { code: "INSUFFICIENT_STOCK", message } if message == HELD_SHORTAGE)
 }
 
 /// Sets stock aside for an order; 409 naming the product and what is available when short.

@@ -100,12 +100,16 @@ async fn create_order(
             )),
         };
     };
-    let order = create::create_in(&txn, &state, &viewer, &input, &known, &ctx).await?;
-    let view = read::view_in(&txn, &state, &viewer, order).await?;
-    let body = to_json(&view)?;
-    idempotency::store(&txn, claim, 201, &body).await?;
-    txn.commit().await?;
-    Ok(created(body, Some(view.order.version), false))
+    let attempt = async {
+        let order = create::create_in(&txn, &state, &viewer, &input, &known, &ctx).await?;
+        let view = read::view_in(&txn, &state, &viewer, order).await?;
+        let body = to_json(&view)?;
+        idempotency::store(&txn, claim, 201, &body).await?;
+        txn.commit().await?;
+        Ok((body, view.order.version))
+    };
+    let (body, version) = create::explain_shortage(&state, &input, &known, attempt.await).await?;
+    Ok(created(body, Some(version), false))
 }
 
 /// Orders the caller may see: customers their own, staff those assigned to them, managers and

@@ -14,6 +14,7 @@ use crate::fixed;
 use crate::http::context::RequestContext;
 use crate::identity::fields::Checker;
 use crate::identity::role::Role;
+use crate::inventory::ledger;
 use crate::orders::access::Viewer;
 use crate::orders::entity::{item, order};
 use crate::orders::input::{self, KnownProducts, NewItem, OrderInput};
@@ -114,10 +115,56 @@ pub async fn create(
     ctx: &RequestContext,
 ) -> AppResult<order::Model> {
     let known = known_products(state, &input).await?;
-    let txn = state.db.begin_write().await?;
-    let created = create_in(&txn, state, viewer, &input, &known, ctx).await?;
-    txn.commit().await?;
-    Ok(created)
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let attempt = async {
+            let txn = state.db.begin_write().await?;
+            let created = create_in(&txn, state, viewer, &input, &known, ctx).await?;
+            txn.commit().await?;
+            Ok(created)
+        };
+        match attempt.await {
+            // A generated number that another process took meanwhile (see
+            // `numbering::next_number`): nothing was written, and the next try reads the counter.
+            Err(AppError::Conflict {
+                field: Some(field), ..
+            }) if field == "number" && input.number.is_none() && attempts < 3 => {}
+            result => return explain_shortage(state, &input, &known, result).await,
+        }
+    }
+}
+
+/// `result`, with a reservation that failed only when its transaction was sent (on SQLite the
+/// stock is reserved together with the commit) explained: which of the order's products is
+/// short, and how much of it is available.
+pub async fn explain_shortage<T>(
+    state: &AppState,
+    input: &OrderInput,
+    known: &KnownProducts,
+    result: AppResult<T>,
+) -> AppResult<T> {
+    match result {
+        Err(err) if ledger::is_held_shortage(&err) => {
+            let lines: Vec<(Uuid, &str, i64)> = input
+                .items
+                .iter()
+                .flatten()
+                .filter_map(|item| {
+                    let product = known.get(&item.product_id?)?;
+                    let qty = fixed::positive_qty("quantity", item.quantity).ok()?;
+                    Some((product.id, product.sku.as_str(), qty))
+                })
+                .collect();
+            // Read in the writers' turn: the orders that took the stock may not be committed
+            // yet, and the pool's connections would not see them.
+            let txn = state.db.begin_write().await?;
+            let explained = ledger::explain_shortage(&txn, &lines).await;
+            txn.commit().await?;
+            Err(explained)
+        }
+        other => other,
+    }
 }
 
 /// The products that `input`'s items name, read before the writers' turn is taken: on SQLite
@@ -160,7 +207,10 @@ pub async fn create_in<C: Deferring>(
             ));
             None
         }
-        Some(n) => check.check(input::parse_number(n)),
+        Some(n) => {
+            super::numbering::forget_counters(db);
+            check.check(input::parse_number(n))
+        }
 
         None => Some(super::numbering::next_number(db, &state.settings.order_number_prefix).await?),
     };

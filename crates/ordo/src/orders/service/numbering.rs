@@ -8,6 +8,7 @@ use sea_orm::{
     Statement,
 };
 
+use crate::db::Deferring;
 use crate::error::{AppError, AppResult};
 use crate::orders::entity::order;
 use crate::orders::entity::sequence::{self, Column};
@@ -92,14 +93,39 @@ fn format_number(name: &str, value: i64) -> String {
     format!("{name}-{value:06}")
 }
 
+/// On SQLite, where the writer keeps the counter rows' values ([`crate::db::Counters`]): moves
+/// the row of series `name` on to `next` with the transaction's next statement.
+async fn keep_row_in_step<C: Deferring>(db: &C, name: &str, next: i64) -> AppResult<()> {
+    const SQL: &str = "UPDATE number_sequences SET next_value = max(next_value, ?) WHERE name = ?";
+    db.defer(Statement::from_sql_and_values(
+        DatabaseBackend::Sqlite,
+        SQL,
+        [next.into(), name.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// The next number of this year's series for `prefix`. A manager may have keyed in a number of
-/// the series by hand: the taken ones are skipped.
-pub async fn next_number<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<String> {
+/// the series by hand: the taken ones are skipped. On SQLite the writer usually knows the
+/// counter's value and takes the number without a trip to the database; it reads the row (and
+/// skips taken numbers) when it does not, which includes after every number keyed in by hand
+/// ([`forget_counters`]).
+pub async fn next_number<C: Deferring>(db: &C, prefix: &str) -> AppResult<String> {
     let name = series_name(prefix);
     if db.get_database_backend() == DatabaseBackend::Sqlite {
+        if let Some(value) = db.counters().and_then(|c| c.take(&name)) {
+            keep_row_in_step(db, &name, value + 1).await?;
+            return Ok(format_number(&name, value));
+        }
         for _ in 0..1000 {
             match advance_and_check(db, &name).await? {
-                Some((next, false)) => return Ok(format_number(&name, next - 1)),
+                Some((next, false)) => {
+                    if let Some(counters) = db.counters() {
+                        counters.set(&name, next);
+                    }
+                    return Ok(format_number(&name, next - 1));
+                }
                 Some((_, true)) => continue,
                 None => open_series(db, &name).await?,
             }
@@ -124,19 +150,26 @@ pub async fn next_number<C: ConnectionTrait>(db: &C, prefix: &str) -> AppResult<
     Err(no_free_number(&name))
 }
 
+/// A number was chosen by hand: the writer's copy of the counters may now hand out a taken
+/// number, so it reads them again (skipping taken numbers) next time.
+pub fn forget_counters<C: Deferring>(db: &C) {
+    if let Some(counters) = db.counters() {
+        counters.forget();
+    }
+}
+
 fn no_free_number(name: &str) -> AppError {
     AppError::Internal(anyhow::anyhow!("no free order number in series {name}"))
 }
 
 /// Reserves `count` consecutive numbers of the current series at once (for bulk loading).
 /// Unlike [`next_number`] it does not skip numbers keyed in by hand; a clash fails the load.
-pub async fn reserve<C: ConnectionTrait>(
-    db: &C,
-    prefix: &str,
-    count: i64,
-) -> AppResult<Vec<String>> {
+pub async fn reserve<C: Deferring>(db: &C, prefix: &str, count: i64) -> AppResult<Vec<String>> {
     let name = series_name(prefix);
     let next = take(db, &name, count).await?;
+    if let Some(counters) = db.counters() {
+        counters.set(&name, next);
+    }
     Ok((next - count..next)
         .map(|n| format_number(&name, n))
         .collect())
