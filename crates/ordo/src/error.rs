@@ -6,7 +6,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::DbErr;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -229,7 +229,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        if let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
+        if let Some(message) = crate::db::unique_violation(&err) {
             for (index, sqlite_columns, field) in UNIQUE_FIELDS {
                 if message.contains(index) || message.contains(sqlite_columns) {
                     return AppError::conflict(field, format!("{field} is already taken"));

@@ -29,6 +29,10 @@ pub trait Deferring: ConnectionTrait {
         None
     }
 
+    /// Notes that this transaction took `value` of counter row `name`: should the transaction
+    /// not commit, the value is given back (see [`super::Counters::give_back`]).
+    fn took_counted(&self, _name: &str, _value: i64) {}
+
     /// [`Deferring::defer`] for a built query (an insert, say).
     fn defer_query<Q: QueryTrait>(
         &self,
@@ -66,8 +70,16 @@ impl Held {
         self.lock().len()
     }
 
+    /// Puts `stmts` in front of everything held.
+    pub fn push_front(&self, stmts: impl IntoIterator<Item = Statement>) {
+        let mut held = self.lock();
+        let after = std::mem::take(&mut *held);
+        held.extend(stmts);
+        held.extend(after);
+    }
+
     /// Takes everything held, leaving nothing.
-    fn take(&self) -> Vec<Statement> {
+    pub fn take(&self) -> Vec<Statement> {
         std::mem::take(&mut *self.lock())
     }
 

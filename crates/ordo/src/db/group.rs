@@ -13,6 +13,11 @@
 //! The committer queues for the same fair (first come, first served) lock as the writers, so a
 //! group holds every writer that was already waiting when its first member finished: the busier
 //! the server, the larger the group, with no timer adding latency when it is quiet.
+//!
+//! A writer whose work reads nothing back (a created order, usually) need not take a turn at all:
+//! it hands its statements in whole ([`GroupCommit::submit`]), and the committer, in its own
+//! turn, has every piece of work handed in meanwhile written as one group by a
+//! [`BatchWriter`], which runs them back to back on its own thread.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +26,7 @@ use std::sync::Arc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{oneshot, Mutex, Notify, OwnedMutexGuard};
 
+use super::batch::{BatchWriter, Work};
 use super::wal_sync::{Outcome, WalSync};
 
 /// Takes SQLite's write lock at the start of a group, before anything is read: a transaction that
@@ -51,42 +57,80 @@ struct Slot {
     /// Syncs the log before members are told (the writer then commits without syncing).
     wal_sync: Option<WalSync>,
     /// Counter rows as this writer last left them (see [`Counters`]).
-    counters: Counters,
+    counters: Arc<Counters>,
 }
 
 /// The next values of counter rows (order numbers), kept by the writer so that taking one costs
 /// no trip to the database: every change to such a row in this process goes through the group,
-/// so the copy is exact as long as the work that advanced it stands. It is forgotten whenever
-/// that work may be undone (a writer that leaves without committing, a group that fails to
-/// commit); the next writer then reads the row again. Another process advancing a row shows up
-/// as a clash on the value's unique column, whose undoing forgets the copy in the same way.
+/// so the copy is exact as long as the work that advanced it stands. Writers take values before
+/// their turn (their work is built whole before it is sent); each takes its value once, so no two
+/// writers of this process are ever handed the same one. The copy is forgotten whenever work
+/// that advanced it may be undone (a writer that leaves without committing, work that fails, a
+/// group that fails to commit); the next writer then reads the row again, starting no lower than
+/// the highest value handed out so far. A value whose work failed is given back if no later one
+/// was handed out meanwhile. Another process advancing a row shows up as a clash on the value's
+/// unique column, whose undoing forgets the copy in the same way.
 #[derive(Default)]
-pub struct Counters(std::sync::Mutex<HashMap<String, i64>>);
+pub struct Counters(std::sync::Mutex<Known>);
+
+#[derive(Default)]
+struct Known {
+    /// The next value of each row, while known.
+    next: HashMap<String, i64>,
+    /// One past the highest value of each row handed out by this process; never forgotten.
+    floor: HashMap<String, i64>,
+}
 
 impl Counters {
     /// Hands out the next value of `name` if it is known, advancing the copy.
     pub fn take(&self, name: &str) -> Option<i64> {
         let mut known = self.lock();
-        let next = known.get_mut(name)?;
+        let next = known.next.get_mut(name)?;
+        let value = *next;
         *next += 1;
-        Some(*next - 1)
+        known.raise_floor(name, value + 1);
+        Some(value)
     }
 
     /// Notes that the row of `name` now holds `next`.
     pub fn set(&self, name: &str, next: i64) {
-        self.lock().insert(name.to_string(), next);
+        let mut known = self.lock();
+        known.next.insert(name.to_string(), next);
+        known.raise_floor(name, next);
+    }
+
+    /// The lowest value of `name` that no writer of this process was handed (0 if none was).
+    pub fn floor(&self, name: &str) -> i64 {
+        self.lock().floor.get(name).copied().unwrap_or(0)
+    }
+
+    /// `value` of `name` was not used after all: it is handed out again if it was the last.
+    pub fn give_back(&self, name: &str, value: i64) {
+        let known = &mut *self.lock();
+        for row in [&mut known.next, &mut known.floor] {
+            if let Some(next) = row.get_mut(name).filter(|next| **next == value + 1) {
+                *next = value;
+            }
+        }
     }
 
     /// Drops every copy: the rows are read again when next needed.
     pub fn forget(&self) {
-        self.lock().clear();
+        self.lock().next.clear();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
-        // Only the writer holding the turn touches the copy; a panic leaves it whole.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
+        // Each call leaves the copy whole; a panic elsewhere does not spoil it.
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Known {
+    fn raise_floor(&mut self, name: &str, to: i64) {
+        let floor = self.floor.entry(name.to_string()).or_default();
+        *floor = (*floor).max(to);
     }
 }
 
@@ -94,6 +138,15 @@ pub struct GroupCommit {
     writer: DatabaseConnection,
     slot: Arc<Mutex<Slot>>,
     wake: Arc<Notify>,
+    counters: Arc<Counters>,
+    /// Work handed in whole, for a database in a file (see [`GroupCommit::submit`]).
+    submitted: Option<Arc<Submitted>>,
+}
+
+/// Writers' work waiting for the committer, and the thread that writes it.
+struct Submitted {
+    batch: BatchWriter,
+    queue: std::sync::Mutex<Vec<(Work, oneshot::Sender<Outcome>)>>,
 }
 
 /// A writer's place in the group: the lock is held until its work is released or abandoned.
@@ -108,15 +161,73 @@ pub struct Member {
 
 impl GroupCommit {
     /// Starts the committer on the current runtime; `writer` is the connection writes use. With
-    /// `wal_sync`, the writer commits without syncing and `wal_sync` makes each commit durable.
-    pub fn start(writer: DatabaseConnection, wal_sync: Option<WalSync>) -> GroupCommit {
+    /// `wal_sync`, the writer commits without syncing and `wal_sync` makes each commit durable;
+    /// with `batch` too, work handed in whole is written there.
+    pub fn start(
+        writer: DatabaseConnection,
+        wal_sync: Option<WalSync>,
+        batch: Option<BatchWriter>,
+    ) -> GroupCommit {
+        let counters = Arc::new(Counters::default());
         let slot = Arc::new(Mutex::new(Slot {
             wal_sync,
+            counters: counters.clone(),
             ..Slot::default()
         }));
         let wake = Arc::new(Notify::new());
-        tokio::spawn(commit_loop(slot.clone(), wake.clone()));
-        GroupCommit { writer, slot, wake }
+        let submitted = batch.map(|batch| {
+            Arc::new(Submitted {
+                batch,
+                queue: Default::default(),
+            })
+        });
+        tokio::spawn(commit_loop(slot.clone(), wake.clone(), submitted.clone()));
+        GroupCommit {
+            writer,
+            slot,
+            wake,
+            counters,
+            submitted,
+        }
+    }
+
+    /// The counter rows' next values, which writers take before their turn (see [`Counters`]).
+    pub fn counters(&self) -> &Arc<Counters> {
+        &self.counters
+    }
+
+    /// Whether the writer's statements can return rows (`RETURNING`).
+    pub fn support_returning(&self) -> bool {
+        self.writer.support_returning()
+    }
+
+    /// Whether work can be handed in whole ([`GroupCommit::submit`]).
+    pub fn takes_whole_work(&self) -> bool {
+        self.submitted.is_some()
+    }
+
+    /// Hands in a writer's whole work, statements whose results nobody reads, and waits until it
+    /// is on disk. Every writer waiting meanwhile is written in the same transaction, without
+    /// anyone's turn on the pool's writer; work that fails leaves nothing behind and answers its
+    /// own error.
+    pub async fn submit(&self, work: Work) -> Result<(), DbErr> {
+        let Some(submitted) = &self.submitted else {
+            return Err(DbErr::Custom("this database takes no whole work".into()));
+        };
+        let (tell, told) = oneshot::channel();
+        submitted
+            .queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((work, tell));
+        self.wake.notify_one();
+        match told.await {
+            Ok(Ok(())) => Ok(()),
+            // Its own failure comes back as it was (a clash on a unique column, say).
+            Ok(Err(err)) => Err(Arc::try_unwrap(err)
+                .unwrap_or_else(|shared| DbErr::Custom(format!("group commit failed: {shared}")))),
+            Err(_) => Err(DbErr::Custom("group commit was abandoned".into())),
+        }
     }
 
     /// Waits for the writers' turn, commits what is open, waits until it is on disk and closes
@@ -124,6 +235,9 @@ impl GroupCommit {
     pub async fn close(&self) {
         let mut slot = self.slot.lock().await;
         commit_open(&mut slot).await;
+        if let Some(submitted) = &self.submitted {
+            write_submitted(&mut slot, submitted).await;
+        }
         if let Some(wal_sync) = &slot.wal_sync {
             if let Err(err) = wal_sync.flush().await {
                 tracing::error!(error = %err, "the last commits could not be synced");
@@ -164,11 +278,6 @@ impl Member {
     /// The group's transaction, which this writer has to itself until it leaves.
     pub fn txn(&self) -> &DatabaseTransaction {
         &self.group().txn
-    }
-
-    /// The counter rows' next values, which this writer may take and advance (see [`Counters`]).
-    pub fn counters(&self) -> &Counters {
-        &self.guard.counters
     }
 
     /// Notes that statements including the opening of the savepoint (and, if this writer held
@@ -228,10 +337,52 @@ impl Drop for Member {
     }
 }
 
-async fn commit_loop(slot: Arc<Mutex<Slot>>, wake: Arc<Notify>) {
+async fn commit_loop(slot: Arc<Mutex<Slot>>, wake: Arc<Notify>, submitted: Option<Arc<Submitted>>) {
     loop {
         wake.notified().await;
-        commit_open(&mut *slot.lock().await).await;
+        let mut slot = slot.lock().await;
+        commit_open(&mut slot).await;
+        if let Some(submitted) = &submitted {
+            write_submitted(&mut slot, submitted).await;
+        }
+    }
+}
+
+/// Writes all the work handed in so far as one group and tells each writer how it went, once
+/// the group is on disk. Between the pool writer's groups: SQLite lets one transaction write.
+async fn write_submitted(slot: &mut Slot, submitted: &Submitted) {
+    let queued = std::mem::take(
+        &mut *submitted
+            .queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    );
+    if queued.is_empty() {
+        return;
+    }
+    let (work, writers): (Vec<Work>, Vec<_>) = queued.into_iter().unzip();
+    let outcomes = submitted
+        .batch
+        .write(work, slot.before_commit.clone())
+        .await;
+    let mut committed = Vec::with_capacity(writers.len());
+    for (outcome, writer) in outcomes.into_iter().zip(writers) {
+        match outcome {
+            Ok(()) => committed.push(writer),
+            Err(err) => {
+                // Its counter values were advanced for nothing (or taken elsewhere).
+                slot.counters.forget();
+                let _ = writer.send(Err(Arc::new(err)));
+            }
+        }
+    }
+    match &slot.wal_sync {
+        Some(wal_sync) => wal_sync.after_sync(committed),
+        None => {
+            for writer in committed {
+                let _ = writer.send(Ok(()));
+            }
+        }
     }
 }
 
@@ -326,24 +477,49 @@ mod tests {
         db
     }
 
-    /// The writer's copy of a counter hands out consecutive values while writers commit, and
-    /// is forgotten when a writer that took from it leaves without committing.
+    /// The writer's copy of a counter hands out consecutive values while writers commit; a
+    /// value whose writer gave up comes back when it was the last handed out, and is skipped when
+    /// a later one was; forgotten, the copy is read again from no lower than what was handed out.
     #[tokio::test]
-    async fn counters_are_kept_while_work_stands_and_forgotten_when_it_is_undone() {
+    async fn counters_hand_out_each_value_once_and_take_back_the_last() {
         use crate::db::Deferring;
         let dir = tempfile::tempdir().unwrap();
         let db = marks_db(&dir).await;
+        let take = |txn: &crate::db::WriteTxn| {
+            let value = txn.counters().unwrap().take("S");
+            if let Some(value) = value {
+                txn.took_counted("S", value);
+            }
+            value
+        };
         let txn = db.begin_write().await.unwrap();
-        let counters = txn.counters().expect("SQLite writers keep counters");
-        assert_eq!(counters.take("S"), None, "unknown until read");
-        counters.set("S", 7);
-        assert_eq!(counters.take("S"), Some(7));
+        assert_eq!(take(&txn), None, "unknown until read");
+        txn.counters().unwrap().set("S", 7);
+        assert_eq!(take(&txn), Some(7));
         txn.commit().await.unwrap();
         let txn = db.begin_write().await.unwrap();
-        assert_eq!(txn.counters().unwrap().take("S"), Some(8));
+        assert_eq!(take(&txn), Some(8));
         drop(txn);
+        let first = db.begin_write().await.unwrap();
+        assert_eq!(take(&first), Some(8), "given back");
+        let second = db.begin_write().await.unwrap();
+        assert_eq!(take(&second), Some(9));
+        drop(first);
+        assert_eq!(
+            take(&second),
+            Some(10),
+            "8 stays out: 9 was handed out after it"
+        );
+        second.commit().await.unwrap();
         let txn = db.begin_write().await.unwrap();
-        assert_eq!(txn.counters().unwrap().take("S"), None, "read again");
+        let counters = txn.counters().unwrap();
+        counters.forget();
+        assert_eq!(take(&txn), None, "read again");
+        assert_eq!(
+            counters.floor("S"),
+            11,
+            "but no lower than what was handed out"
+        );
         txn.commit().await.unwrap();
     }
 

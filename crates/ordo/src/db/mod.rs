@@ -6,31 +6,33 @@
 //! one sync for all of them, made by [`wal_sync`] while the next group writes. Other connections
 //! commit with `synchronous=FULL`. PostgreSQL and MySQL group concurrent commits themselves.
 
+mod batch;
 mod deferred;
 mod fixed_sql;
 mod group;
 pub mod rows;
 mod wal_sync;
+mod write;
 
 pub use deferred::Deferring;
 pub use fixed_sql::FixedSql;
 pub use group::Counters;
+pub use write::WriteTxn;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use group::{GroupCommit, Member};
+use group::GroupCommit;
 
 use anyhow::Context as _;
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, ExecResult, QueryResult, SqlxSqliteConnector, Statement,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, SqlErr,
+    SqlxSqliteConnector, TransactionTrait,
 };
 
 /// Page cache of the SQLite writer connection, in KiB (negative: a size, not a page count).
@@ -42,160 +44,6 @@ pub struct Db {
     group: Option<Arc<GroupCommit>>,
     /// SQLite in a file: read connections used where a statement runs (see [`rows`]).
     readers: Option<Arc<rows::SqliteReaders>>,
-}
-
-/// A write transaction. On SQLite it is a savepoint in the group's transaction and holds the
-/// writers' turn until it ends; `commit` returns once the group is on disk. Statements made with
-/// [`Deferring::defer`] are held back and sent with the next one (see [`deferred`]), so all
-/// access goes through this type, never the transaction inside it.
-pub struct WriteTxn {
-    held: deferred::Held,
-    /// How many statements `held` began with that only open the savepoint (and take the lock).
-    opening: usize,
-    /// Whether those include the write lock's statement.
-    takes_lock: bool,
-    inner: Inner,
-}
-
-enum Inner {
-    /// PostgreSQL and MySQL: a transaction of its own.
-    Alone(DatabaseTransaction),
-    /// SQLite: a savepoint in the group's transaction, opened by the first statement sent.
-    Grouped(Member),
-}
-
-impl WriteTxn {
-    fn alone(txn: DatabaseTransaction) -> WriteTxn {
-        WriteTxn {
-            held: Default::default(),
-            opening: 0,
-            takes_lock: false,
-            inner: Inner::Alone(txn),
-        }
-    }
-
-    fn grouped(member: Member) -> WriteTxn {
-        let held = deferred::Held::default();
-        let takes_lock = member.must_take_lock();
-        if takes_lock {
-            held.push(Statement::from_string(
-                DatabaseBackend::Sqlite,
-                group::TAKE_WRITE_LOCK,
-            ));
-        }
-        held.push(Statement::from_string(
-            DatabaseBackend::Sqlite,
-            format!("SAVEPOINT {}", group::SAVEPOINT),
-        ));
-        WriteTxn {
-            opening: held.count(),
-            takes_lock,
-            held,
-            inner: Inner::Grouped(member),
-        }
-    }
-
-    fn txn(&self) -> &DatabaseTransaction {
-        match &self.inner {
-            Inner::Alone(txn) => txn,
-            Inner::Grouped(member) => member.txn(),
-        }
-    }
-
-    /// Sends everything held now, so that an error in one of those statements is reported here.
-    pub async fn flush(&self) -> Result<(), DbErr> {
-        self.sending();
-        self.held.flush(self.txn()).await
-    }
-
-    /// `stmt` with everything held in front of it.
-    async fn with_held(&self, stmt: Statement) -> Result<Statement, DbErr> {
-        self.sending();
-        self.held.before(self.txn(), stmt).await
-    }
-
-    /// Whatever is held is about to be sent, the savepoint's opening with it.
-    fn sending(&self) {
-        if let Inner::Grouped(member) = &self.inner {
-            member.savepoint_sent(self.takes_lock);
-        }
-    }
-
-    pub async fn commit(self) -> Result<(), DbErr> {
-        match self.inner {
-            Inner::Alone(txn) => {
-                self.held.flush(&txn).await?;
-                txn.commit().await
-            }
-            Inner::Grouped(member) => {
-                // A writer that sent nothing and holds only the opening of its savepoint has
-                // nothing to release.
-                if member.savepoint_was_sent() || self.held.count() > self.opening {
-                    member.savepoint_sent(self.takes_lock);
-                    self.held.push(Statement::from_string(
-                        DatabaseBackend::Sqlite,
-                        format!("RELEASE {}", group::SAVEPOINT),
-                    ));
-                    self.held.flush(member.txn()).await?;
-                }
-                member.commit().await
-            }
-        }
-    }
-
-    /// A nested transaction (a savepoint) inside this one, after everything held is sent.
-    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.flush().await?;
-        self.txn().begin().await
-    }
-}
-
-#[async_trait::async_trait]
-impl ConnectionTrait for WriteTxn {
-    fn get_database_backend(&self) -> DatabaseBackend {
-        self.txn().get_database_backend()
-    }
-
-    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        // Sent apart: batched, the rows-affected count would be the whole batch's.
-        self.flush().await?;
-        self.txn().execute(stmt).await
-    }
-
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.flush().await?;
-        self.txn().execute_unprepared(sql).await
-    }
-
-    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        let stmt = self.with_held(stmt).await?;
-        self.txn().query_one(stmt).await
-    }
-
-    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let stmt = self.with_held(stmt).await?;
-        self.txn().query_all(stmt).await
-    }
-
-    fn support_returning(&self) -> bool {
-        self.txn().support_returning()
-    }
-}
-
-impl Deferring for WriteTxn {
-    async fn defer(&self, stmt: Statement) -> Result<(), DbErr> {
-        if self.held.push(stmt) {
-            self.flush().await?;
-        }
-        Ok(())
-    }
-
-    fn counters(&self) -> Option<&Counters> {
-        match &self.inner {
-            Inner::Alone(_) => None,
-            Inner::Grouped(member) => Some(member.counters()),
-        }
-    }
 }
 
 impl Db {
@@ -250,12 +98,19 @@ impl Db {
             .fetch_one(&writer)
             .await
             .context("cannot read the SQLite database's file name")?;
-            // An in-memory database has nothing to sync.
-            let wal_sync = match file.is_empty() {
-                true => None,
-                false => Some(
-                    wal_sync::WalSync::start(PathBuf::from(&file))
-                        .context("cannot start the SQLite log's sync thread")?,
+            // An in-memory database has nothing to sync, and no other connection could reach it
+            // to write whole work.
+            let (wal_sync, batch) = match file.is_empty() {
+                true => (None, None),
+                false => (
+                    Some(
+                        wal_sync::WalSync::start(PathBuf::from(&file))
+                            .context("cannot start the SQLite log's sync thread")?,
+                    ),
+                    Some(
+                        batch::BatchWriter::start(Path::new(&file))
+                            .context("cannot open the SQLite database for writing")?,
+                    ),
                 ),
             };
             let readers = (!file.is_empty()).then(|| {
@@ -275,7 +130,7 @@ impl Db {
                 .context("cannot open the SQLite database")?;
             let conn = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
             let writer = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
-            let group = GroupCommit::start(writer, wal_sync);
+            let group = GroupCommit::start(writer, wal_sync, batch);
             Ok(Db {
                 conn,
                 group: Some(Arc::new(group)),
@@ -314,7 +169,7 @@ impl Db {
 
     pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
         match &self.group {
-            Some(group) => Ok(WriteTxn::grouped(group.join().await?)),
+            Some(group) => Ok(WriteTxn::grouped(group.clone())),
             None => Ok(WriteTxn::alone(self.conn.begin().await?)),
         }
     }
@@ -438,6 +293,14 @@ where
         return Ok(None);
     }
     E::find_by_id(key).one(db).await
+}
+
+/// The message of a clash on a unique column or primary key, from whichever driver reported it.
+pub fn unique_violation(err: &DbErr) -> Option<String> {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) => Some(message),
+        _ => rows::unique_violation(err),
+    }
 }
 
 /// Names the backend for logs and health output.

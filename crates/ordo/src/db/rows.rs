@@ -259,13 +259,28 @@ fn parse_time(text: &str) -> Result<NaiveDateTime, chrono::ParseError> {
     parsed.to_naive_datetime_with_offset(0)
 }
 
-fn sqlite_err(err: rusqlite::Error) -> DbErr {
-    DbErr::Custom(format!("SQLite: {err}"))
+/// What [`sqlite_err`]'s messages start with.
+const FROM_SQLITE: &str = "SQLite: ";
+
+pub(super) fn sqlite_err(err: rusqlite::Error) -> DbErr {
+    DbErr::Custom(format!("{FROM_SQLITE}{err}"))
+}
+
+/// The message of a clash on a unique column or primary key reported by [`sqlite_err`].
+pub(super) fn unique_violation(err: &DbErr) -> Option<String> {
+    let DbErr::Custom(message) = err else {
+        return None;
+    };
+    message
+        .strip_prefix(FROM_SQLITE)
+        .filter(|message| message.starts_with("UNIQUE constraint failed"))
+        .map(str::to_string)
 }
 
 /// `value` as the pool's driver binds it on SQLite (so comparisons with stored values hold):
-/// UUIDs as 16 bytes, times as `YYYY-MM-DD HH:MM:SS.ffffff` text.
-fn bound(value: Value) -> Result<Bound, DbErr> {
+/// UUIDs as 16 bytes, times as `YYYY-MM-DD HH:MM:SS.ffffff` text, dates as `YYYY-MM-DD`, JSON as
+/// its text.
+pub(super) fn bound(value: Value) -> Result<Bound, DbErr> {
     fn or_null<T>(value: Option<T>, bound: impl FnOnce(T) -> Bound) -> Bound {
         value.map_or(Bound::Null, bound)
     }
@@ -289,6 +304,8 @@ fn bound(value: Value) -> Result<Bound, DbErr> {
         Value::ChronoDateTime(v) => or_null(v, |t| {
             Bound::Text(t.format_with_items(STORED_TIME.iter()).to_string())
         }),
+        Value::ChronoDate(v) => or_null(v, |d| Bound::Text(d.format("%F").to_string())),
+        Value::Json(v) => or_null(v, |j| Bound::Text(j.to_string())),
         other => {
             return Err(DbErr::Custom(format!(
                 "a {other:?} is not read this way on SQLite"
@@ -447,7 +464,11 @@ mod tests {
             Bound::Integer(1000)
         );
         assert_eq!(bound(Value::String(None)).unwrap(), Bound::Null);
-        assert!(bound(Value::Json(None)).is_err());
+        assert_eq!(
+            bound(Value::Json(Some(Box::new(serde_json::json!({ "a": 1 }))))).unwrap(),
+            Bound::Text(r#"{"a":1}"#.into())
+        );
+        assert!(bound(Value::ChronoTime(None)).is_err());
         assert_eq!(parse_time("2026-11-22 10:20:30.123456").unwrap(), at);
         assert_eq!(
             parse_time("2026-11-22 10:20:30").unwrap(),

@@ -89,14 +89,7 @@ pub async fn claim<C: sea_orm::ConnectionTrait>(
     .await;
     match inserted {
         Ok(_) => Ok(Some(id)),
-        Err(err)
-            if matches!(
-                err.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
-            Ok(None)
-        }
+        Err(err) if crate::db::unique_violation(&err).is_some() => Ok(None),
         Err(err) => Err(err.into()),
     }
 }

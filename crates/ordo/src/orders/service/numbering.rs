@@ -62,22 +62,23 @@ async fn take<C: ConnectionTrait>(db: &C, name: &str, count: i64) -> AppResult<i
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order number counter {name} vanished")))
 }
 
-/// On SQLite: advances series `name` by one and answers its next value afterwards with whether
-/// the number just taken is on an order already, or None when the series has no counter row
-/// yet. One statement instead of two, because on SQLite every trip to the database is made while
-/// holding the single writer's turn.
+/// On SQLite: advances series `name` by one, from `floor` if the row is below it, and answers
+/// its next value afterwards with whether the number just taken is on an order already, or None
+/// when the series has no counter row yet. One statement instead of two, because on SQLite every
+/// trip to the database is made while holding the single writer's turn.
 async fn advance_and_check<C: ConnectionTrait>(
     db: &C,
     name: &str,
+    floor: i64,
 ) -> AppResult<Option<(i64, bool)>> {
     // `{name}-` and the value before the new one, six digits at least: as [`format_number`].
-    const SQL: &str = "UPDATE number_sequences SET next_value = next_value + 1 WHERE name = ? \
-        RETURNING next_value, \
+    const SQL: &str = "UPDATE number_sequences SET next_value = max(next_value, ?) + 1 \
+        WHERE name = ? RETURNING next_value, \
         EXISTS (SELECT 1 FROM orders WHERE number = ? || printf('%06d', next_value - 1))";
     let stmt = Statement::from_sql_and_values(
         DatabaseBackend::Sqlite,
         SQL,
-        [name.into(), format!("{name}-").into()],
+        [floor.into(), name.into(), format!("{name}-").into()],
     );
     let Some(row) = db.query_one(stmt).await? else {
         return Ok(None);
@@ -115,14 +116,18 @@ pub async fn next_number<C: Deferring>(db: &C, prefix: &str) -> AppResult<String
     let name = series_name(prefix);
     if db.get_database_backend() == DatabaseBackend::Sqlite {
         if let Some(value) = db.counters().and_then(|c| c.take(&name)) {
+            db.took_counted(&name, value);
             keep_row_in_step(db, &name, value + 1).await?;
             return Ok(format_number(&name, value));
         }
         for _ in 0..1000 {
-            match advance_and_check(db, &name).await? {
+            // Values handed out by this process whose work is not written yet are above the row.
+            let floor = db.counters().map_or(0, |c| c.floor(&name));
+            match advance_and_check(db, &name, floor).await? {
                 Some((next, false)) => {
                     if let Some(counters) = db.counters() {
                         counters.set(&name, next);
+                        db.took_counted(&name, next - 1);
                     }
                     return Ok(format_number(&name, next - 1));
                 }
@@ -192,13 +197,24 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(advance_and_check(&db, "S").await.unwrap(), Some((2, true)));
-        assert_eq!(advance_and_check(&db, "S").await.unwrap(), Some((3, false)));
         assert_eq!(
-            advance_and_check(&db, "L").await.unwrap(),
+            advance_and_check(&db, "S", 0).await.unwrap(),
+            Some((2, true))
+        );
+        assert_eq!(
+            advance_and_check(&db, "S", 0).await.unwrap(),
+            Some((3, false))
+        );
+        // Numbers up to 9 were handed out: the counter jumps past them.
+        assert_eq!(
+            advance_and_check(&db, "S", 10).await.unwrap(),
+            Some((11, false))
+        );
+        assert_eq!(
+            advance_and_check(&db, "L", 0).await.unwrap(),
             Some((1_000_001, true))
         );
-        assert_eq!(advance_and_check(&db, "none").await.unwrap(), None);
+        assert_eq!(advance_and_check(&db, "none", 0).await.unwrap(), None);
         assert_eq!(format_number("S", 2), "S-000002");
     }
 }
