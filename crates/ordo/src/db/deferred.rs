@@ -33,6 +33,12 @@ pub trait Deferring: ConnectionTrait {
     /// not commit, the value is given back (see [`super::Counters::give_back`]).
     fn took_counted(&self, _name: &str, _value: i64) {}
 
+    /// Waits for the writers' turn where writes take turns (SQLite), so that the counters can be
+    /// read in step with their rows: no writer can then advance a row before this one has.
+    fn take_turn(&self) -> impl Future<Output = Result<(), DbErr>> + Send {
+        async { Ok(()) }
+    }
+
     /// [`Deferring::defer`] for a built query (an insert, say).
     fn defer_query<Q: QueryTrait>(
         &self,

@@ -209,6 +209,10 @@ impl Deferring for WriteTxn {
     fn took_counted(&self, name: &str, value: i64) {
         self.taken.note(name, value);
     }
+
+    async fn take_turn(&self) -> Result<(), DbErr> {
+        self.sending().await.map(|_| ())
+    }
 }
 
 /// Counter values a write transaction took (see [`Counters`]); dropped, it gives them back.

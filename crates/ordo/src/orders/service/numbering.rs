@@ -107,6 +107,16 @@ async fn keep_row_in_step<C: Deferring>(db: &C, name: &str, next: i64) -> AppRes
     Ok(())
 }
 
+/// The next number of series `name` from the writer's copy of its counter, if it is known.
+async fn take_known<C: Deferring>(db: &C, name: &str) -> AppResult<Option<String>> {
+    let Some(value) = db.counters().and_then(|c| c.take(name)) else {
+        return Ok(None);
+    };
+    db.took_counted(name, value);
+    keep_row_in_step(db, name, value + 1).await?;
+    Ok(Some(format_number(name, value)))
+}
+
 /// The next number of this year's series for `prefix`. A manager may have keyed in a number of
 /// the series by hand: the taken ones are skipped. On SQLite the writer usually knows the
 /// counter's value and takes the number without a trip to the database; it reads the row (and
@@ -115,13 +125,17 @@ async fn keep_row_in_step<C: Deferring>(db: &C, name: &str, next: i64) -> AppRes
 pub async fn next_number<C: Deferring>(db: &C, prefix: &str) -> AppResult<String> {
     let name = series_name(prefix);
     if db.get_database_backend() == DatabaseBackend::Sqlite {
-        if let Some(value) = db.counters().and_then(|c| c.take(&name)) {
-            db.took_counted(&name, value);
-            keep_row_in_step(db, &name, value + 1).await?;
-            return Ok(format_number(&name, value));
+        if let Some(number) = take_known(db, &name).await? {
+            return Ok(number);
+        }
+        // The copy is set only in the writers' turn: if it is still unknown there, nobody hands
+        // out a value until this writer has read the row, so the values handed out but not yet
+        // written (which lie above the row) are all below the floor read now.
+        db.take_turn().await?;
+        if let Some(number) = take_known(db, &name).await? {
+            return Ok(number);
         }
         for _ in 0..1000 {
-            // Values handed out by this process whose work is not written yet are above the row.
             let floor = db.counters().map_or(0, |c| c.floor(&name));
             match advance_and_check(db, &name, floor).await? {
                 Some((next, false)) => {
@@ -183,6 +197,48 @@ pub async fn reserve<C: Deferring>(db: &C, prefix: &str, count: i64) -> AppResul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::{Db, WriteTxn};
+
+    /// While a writer waits for its turn to read a counter the copy did not know, others may
+    /// take numbers from the copy, their work not yet written: the writer never hands those out
+    /// again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_counter_read_in_the_turn_skips_numbers_handed_out_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/numbers.db", dir.path().display());
+        let db = Db::connect(&url, 4).await.unwrap();
+        let name = series_name("T");
+        db.conn()
+            .execute_unprepared(&format!(
+                "CREATE TABLE server_secrets (name TEXT PRIMARY KEY, value TEXT);
+                 CREATE TABLE number_sequences (name TEXT PRIMARY KEY, next_value INTEGER NOT NULL);
+                 CREATE TABLE orders (number TEXT NOT NULL UNIQUE);
+                 INSERT INTO number_sequences VALUES ('{name}', 1);"
+            ))
+            .await
+            .unwrap();
+        let holder = db.begin_write().await.unwrap();
+        holder.take_turn().await.unwrap();
+        let reader = db.begin_write().await.unwrap();
+        let reading = tokio::spawn(async move {
+            let number = next_number(&reader, "T").await.unwrap();
+            (reader, number)
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // Meanwhile the copy is learnt and a number taken from it, not yet written.
+        let taker: WriteTxn = db.begin_write().await.unwrap();
+        let counters = taker.counters().unwrap();
+        counters.set(&name, 1);
+        let taken = counters.take(&name).unwrap();
+        // The holder's commit waits for its group, which the reader is now in.
+        let holding = tokio::spawn(holder.commit());
+        let (reader, read) = reading.await.unwrap();
+        assert_ne!(read, format_number(&name, taken));
+        reader.commit().await.unwrap();
+        holding.await.unwrap().unwrap();
+        drop(taker);
+        db.close().await;
+    }
 
     /// The counter's statement checks for the number as it is handed out: a number keyed in by
     /// hand is found taken, the next is free, past six digits too.
