@@ -2,9 +2,10 @@
 //!
 //! SQLite runs in WAL mode with foreign keys on; an acknowledged commit survives a power loss. It
 //! allows one writer at a time, so write transactions on SQLite go through
-//! [`group::GroupCommit`]: writers take turns in one shared transaction, which is committed with
-//! one sync for all of them, made by [`wal_sync`] while the next group writes. Other connections
-//! commit with `synchronous=FULL`. PostgreSQL and MySQL group concurrent commits themselves.
+//! [`group::GroupCommit`]: writers take turns in one shared transaction, or hand in their whole
+//! work to be written with everyone else's ([`batch`]), and each group is committed with one sync
+//! for all of it, made by [`wal_sync`] while the next group writes. Other connections commit with
+//! `synchronous=FULL`. PostgreSQL and MySQL group concurrent commits themselves.
 
 mod batch;
 mod deferred;
@@ -68,9 +69,10 @@ impl Db {
                     format!("cannot create database folder {}", parent.display())
                 })?;
             }
-            // Writes go through one connection of their own. SQLite drops a connection's page
-            // cache whenever another connection has written, so a single writer keeps its cache
-            // (the indexes it updates) warm from one group to the next.
+            // Writes go through a connection of their own (and work handed in whole through the
+            // batch writer's). SQLite drops a connection's page cache whenever another connection
+            // has written, so a writer of its own keeps its cache (the indexes it updates) warm
+            // from one group to the next.
             // A connection to a local file cannot have gone away while idle, so the pools skip
             // the liveness ping sqlx otherwise sends before handing out a connection: on SQLite
             // every statement acquires one, and each ping is a round trip to the connection's
