@@ -1,4 +1,4 @@
-use crate::db::Deferring;
+use crate::db::{Deferring, FixedInsert};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
@@ -42,7 +42,8 @@ pub async fn record<C: Deferring>(
     ctx: &RequestContext,
     entry: AuditEntry,
 ) -> Result<(), DbErr> {
-    db.defer_query(&entity::Entity::insert(entity::ActiveModel {
+    static INSERT: FixedInsert = FixedInsert::new();
+    let row = entity::ActiveModel {
         id: Set(Uuid::now_v7()),
         actor_id: Set(actor),
         action: Set(entry.action.to_string()),
@@ -53,8 +54,8 @@ pub async fn record<C: Deferring>(
         ip: Set(ctx.ip.clone()),
         user_agent: Set(ctx.user_agent.clone()),
         created_at: Set(crate::time::now()),
-    }))
-    .await
+    };
+    db.defer_insert(&INSERT, vec![row]).await
 }
 
 #[derive(Clone, Debug, Default)]

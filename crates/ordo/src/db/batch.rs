@@ -97,6 +97,7 @@ fn open(file: &Path) -> rusqlite::Result<rusqlite::Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "temp_store", "memory")?;
     conn.pragma_update(None, "cache_size", CACHE_KIB)?;
+    conn.pragma_update(None, "wal_autocheckpoint", super::WAL_CHECKPOINT_PAGES)?;
     conn.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
     Ok(conn)
 }

@@ -12,8 +12,8 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, QueryTrait,
-    Statement, Values,
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    DbErr, QueryTrait, Statement, Values,
 };
 
 /// More held-back statements than this are sent without waiting for a reason to.
@@ -45,6 +45,15 @@ pub trait Deferring: ConnectionTrait {
         query: &Q,
     ) -> impl Future<Output = Result<(), DbErr>> + Send {
         self.defer(query.build(self.get_database_backend()))
+    }
+
+    /// [`Deferring::defer`] for an insert of `rows`, its text kept in `fixed`.
+    fn defer_insert<A: ActiveModelTrait>(
+        &self,
+        fixed: &super::FixedInsert,
+        rows: Vec<A>,
+    ) -> impl Future<Output = Result<(), DbErr>> + Send {
+        self.defer(fixed.statement(self.get_database_backend(), rows))
     }
 }
 

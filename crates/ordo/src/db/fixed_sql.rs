@@ -3,17 +3,21 @@
 //! Building a statement's text from the query builder formats and quotes every column name on
 //! each call; for a wide table that costs more than SQLite's own work to find the row by its key.
 //! A hot read whose query differs from call to call only in its values builds the text once per
-//! backend and reuses it with each call's values.
+//! backend and reuses it with each call's values; so does every insert of whole rows that a
+//! created order makes ([`FixedInsert`]).
 
 use std::sync::OnceLock;
 
-use sea_orm::{DatabaseBackend, QueryTrait, Statement, Value, Values};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, DatabaseBackend, EntityTrait, Iterable, QueryTrait, Statement,
+    Value, Values,
+};
 use uuid::Uuid;
 
 /// The text of one statement, per backend, as first built.
 pub struct FixedSql {
-    /// The SQL text and how many values it takes, by [`slot`].
-    built: [OnceLock<(String, usize)>; 3],
+    /// The SQL text, how many values it takes and the shape it was built for, by [`slot`].
+    built: [OnceLock<(String, usize, u64)>; 3],
 }
 
 fn slot(backend: DatabaseBackend) -> usize {
@@ -47,9 +51,21 @@ impl FixedSql {
         values: Vec<Value>,
         build: impl FnOnce(DatabaseBackend) -> Statement,
     ) -> Statement {
+        self.shaped(backend, 0, values, build)
+    }
+
+    /// [`FixedSql::statement`] for a statement whose text also depends on `shape` (which
+    /// columns it names, say): the kept text is reused only for the shape it was built for.
+    fn shaped(
+        &self,
+        backend: DatabaseBackend,
+        shape: u64,
+        values: Vec<Value>,
+        build: impl FnOnce(DatabaseBackend) -> Statement,
+    ) -> Statement {
         let slot = &self.built[slot(backend)];
-        if let Some((sql, takes)) = slot.get() {
-            if *takes == values.len() {
+        if let Some((sql, takes, built_for)) = slot.get() {
+            if *takes == values.len() && *built_for == shape {
                 return Statement {
                     sql: sql.clone(),
                     values: Some(Values(values)),
@@ -60,7 +76,7 @@ impl FixedSql {
         let built = build(backend);
         let takes = built.values.as_ref().map_or(0, |v| v.0.len());
         if takes == values.len() {
-            let _ = slot.set((built.sql.clone(), takes));
+            let _ = slot.set((built.sql.clone(), takes, shape));
         } else {
             tracing::warn!(
                 sql = %built.sql,
@@ -83,6 +99,68 @@ impl FixedSql {
     ) -> Statement {
         self.statement(backend, vec![key.into()], |b| query(key).build(b))
     }
+}
+
+/// Inserts of this many rows or fewer have their text kept; larger ones are built each time.
+const KEPT_ROW_COUNTS: usize = 8;
+
+/// The text of an insert into one table, built once per backend and number of rows: what
+/// [`EntityTrait::insert_many`] builds for the same rows, with only the values new.
+pub struct FixedInsert {
+    /// By number of rows, less one.
+    by_rows: [FixedSql; KEPT_ROW_COUNTS],
+}
+
+impl Default for FixedInsert {
+    fn default() -> FixedInsert {
+        FixedInsert::new()
+    }
+}
+
+impl FixedInsert {
+    pub const fn new() -> FixedInsert {
+        FixedInsert {
+            by_rows: [const { FixedSql::new() }; KEPT_ROW_COUNTS],
+        }
+    }
+
+    /// The statement inserting `rows`, each giving the same columns (as the builder requires).
+    /// Rows that give other columns than the kept text names are built as they are.
+    pub fn statement<A: ActiveModelTrait>(
+        &self,
+        backend: DatabaseBackend,
+        rows: Vec<A>,
+    ) -> Statement {
+        let kept = rows.len().checked_sub(1).and_then(|i| self.by_rows.get(i));
+        let mut values = Vec::new();
+        let shape = kept.and_then(|_| same_columns(&rows, &mut values));
+        let build = move |b: DatabaseBackend| A::Entity::insert_many(rows).build(b);
+        match (kept, shape) {
+            (Some(fixed), Some(shape)) => fixed.shaped(backend, shape, values, build),
+            _ => build(backend),
+        }
+    }
+}
+
+/// The columns every one of `rows` gives (see [`given_columns`]), with their values appended to
+/// `values`; None when they differ.
+fn same_columns<A: ActiveModelTrait>(rows: &[A], values: &mut Vec<Value>) -> Option<u64> {
+    let mut shapes = rows.iter().map(|row| given_columns(row, values));
+    let first = shapes.next()??;
+    shapes.all(|shape| shape == Some(first)).then_some(first)
+}
+
+/// Appends the values `row` gives to `values`, in the builder's column order, and answers which
+/// columns they are, one bit each (None for a table of more than 64 columns).
+fn given_columns<A: ActiveModelTrait>(row: &A, values: &mut Vec<Value>) -> Option<u64> {
+    let mut shape = 0u64;
+    for (i, column) in <A::Entity as EntityTrait>::Column::iter().enumerate() {
+        if let ActiveValue::Set(value) | ActiveValue::Unchanged(value) = row.get(column) {
+            shape |= 1u64.checked_shl(u32::try_from(i).ok()?)?;
+            values.push(value);
+        }
+    }
+    Some(shape)
 }
 
 #[cfg(test)]
@@ -113,6 +191,64 @@ mod tests {
                 assert_eq!(reused, by_key(backend, key));
             }
         }
+    }
+
+    mod thing {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "things")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i64,
+            pub name: String,
+            pub note: Option<String>,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    fn things(from: i64, count: i64, with_id: bool) -> Vec<thing::ActiveModel> {
+        use sea_orm::{NotSet, Set};
+        (from..from + count)
+            .map(|i| thing::ActiveModel {
+                id: if with_id { Set(i) } else { NotSet },
+                name: Set(format!("thing {i}")),
+                note: Set((i % 2 == 0).then(|| "even".to_string())),
+            })
+            .collect()
+    }
+
+    /// Rows inserted through the kept text make the statement the builder makes for them, for
+    /// every backend and number of rows, and whichever columns the rows give.
+    #[test]
+    fn a_fixed_insert_is_the_one_built_for_its_rows() {
+        static INSERT: FixedInsert = FixedInsert::new();
+        for backend in [
+            DatabaseBackend::Sqlite,
+            DatabaseBackend::Postgres,
+            DatabaseBackend::MySql,
+        ] {
+            for (from, count, with_id) in [(1, 1, true), (5, 1, true), (1, 1, false), (2, 3, true)]
+            {
+                let rows = things(from, count, with_id);
+                let built = thing::Entity::insert_many(rows.clone()).build(backend);
+                assert_eq!(INSERT.statement(backend, rows), built);
+            }
+        }
+    }
+
+    /// Rows that give different columns from one another are built as they are.
+    #[test]
+    fn rows_giving_different_columns_are_not_fixed() {
+        let mut rows = things(1, 1, true);
+        rows.extend(things(2, 1, false));
+        let mut values = Vec::new();
+        assert_eq!(same_columns(&rows, &mut values), None);
+        assert_eq!(same_columns(&things(1, 2, true), &mut values), Some(0b111));
     }
 
     /// Given the wrong number of values, the builder's statement is used and nothing is kept.

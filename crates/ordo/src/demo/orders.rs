@@ -176,7 +176,7 @@ pub async fn seed(
             input.customer_id = people.customer_ids.choose(rng).copied();
         }
 
-        let order = create::create(state, creator, input, &ctx).await?;
+        let order = create::create(state, creator, input, &ctx).await?.order;
         let target = *statuses(workflow).choose(rng).unwrap_or(&"pending");
         if workflow == "service" {
             let staff = people.staff.choose(rng).map(|s| s.user.id);

@@ -4,8 +4,8 @@
 
 pub mod entity;
 
-use crate::db::Deferring;
-use sea_orm::{DbErr, EntityTrait, NotSet, Set};
+use crate::db::{Deferring, FixedInsert};
+use sea_orm::{DbErr, NotSet, Set};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEntry};
@@ -21,8 +21,9 @@ pub async fn append<C: Deferring>(
     aggregate_id: &str,
     payload: &serde_json::Value,
 ) -> Result<Uuid, DbErr> {
+    static INSERT: FixedInsert = FixedInsert::new();
     let id = Uuid::now_v7();
-    db.defer_query(&entity::Entity::insert(entity::ActiveModel {
+    let row = entity::ActiveModel {
         seq: NotSet,
         id: Set(id),
         event_type: Set(event_type.to_string()),
@@ -33,8 +34,8 @@ pub async fn append<C: Deferring>(
         correlation_id: Set(Some(ctx.request_id.clone())),
         causation_id: Set(None),
         created_at: Set(crate::time::now()),
-    }))
-    .await?;
+    };
+    db.defer_insert(&INSERT, vec![row]).await?;
     Ok(id)
 }
 

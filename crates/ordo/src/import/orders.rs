@@ -118,8 +118,9 @@ impl Importer for OrderImporter<'_> {
         }
         // Products are read inside the import's transaction, as everything else it checks.
         let known = Default::default();
-        let order =
-            create::create_in(txn, self.state, self.viewer, &input, &known, self.ctx).await?;
+        let order = create::create_in(txn, self.state, self.viewer, &input, &known, self.ctx)
+            .await?
+            .order;
         Ok(WrittenRow {
             line: row.line,
             id: order.id,

@@ -2,7 +2,7 @@
 //! take stock below zero: the condition is checked by the database at write time) plus one
 //! movement row, inside the caller's transaction.
 
-use crate::db::Deferring;
+use crate::db::{Deferring, FixedInsert};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
@@ -120,7 +120,8 @@ async fn record_movement<C: Deferring>(
     after: &level::Model,
     ctx: &MovementContext<'_>,
 ) -> AppResult<()> {
-    db.defer_query(&movement::Entity::insert(movement::ActiveModel {
+    static INSERT: FixedInsert = FixedInsert::new();
+    let row = movement::ActiveModel {
         id: Set(Uuid::now_v7()),
         product_id: Set(after.product_id),
         kind: Set(kind.as_str().to_string()),
@@ -131,8 +132,8 @@ async fn record_movement<C: Deferring>(
         actor_id: Set(ctx.actor),
         order_id: Set(ctx.order_id),
         created_at: Set(crate::time::now()),
-    }))
-    .await?;
+    };
+    db.defer_insert(&INSERT, vec![row]).await?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@
 //! MySQL FULLTEXT in boolean mode (whose index holds words of 3 or more characters, so
 //! shorter terms are checked on the rows the longer ones found).
 
-use crate::db::Deferring;
+use crate::db::{Deferring, FixedInsert};
 use sea_orm::sea_query::{Alias, Expr, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
@@ -137,12 +137,13 @@ pub async fn save<C: Deferring>(db: &C, order_id: Uuid, document: String) -> App
 
 /// Writes the document of a new order.
 pub async fn insert<C: Deferring>(db: &C, order_id: Uuid, document: String) -> AppResult<()> {
-    db.defer_query(&row::Entity::insert(row::ActiveModel {
+    static INSERT: FixedInsert = FixedInsert::new();
+    let row = row::ActiveModel {
         id: sea_orm::NotSet,
         order_id: sea_orm::Set(order_id),
         document: sea_orm::Set(document),
-    }))
-    .await?;
+    };
+    db.defer_insert(&INSERT, vec![row]).await?;
     Ok(())
 }
 

@@ -107,6 +107,14 @@ async fn retries_with_an_idempotency_key_create_one_order(app: TestApp) {
     );
     let again = send("key-1", body.clone()).await;
     assert_eq!(again.expect(201)["id"], results[0].body["id"]);
+    // What was stored for the key, and replayed, is the order as reading it gives.
+    let read = app
+        .get(
+            &format!("/api/v1/orders/{}", again.body["id"].as_str().unwrap()),
+            Some(&buyer.access),
+        )
+        .await;
+    assert_eq!(&again.body, read.expect(200));
     // The same key with another body is refused; another key creates another order.
     let other_body = json!({ "items": [{ "productId": sku, "quantity": 3 }] });
     send("key-1", other_body.clone())

@@ -623,6 +623,45 @@ async fn customers_cannot_cancel_after_the_window(app: TestApp) {
     .expect(200);
 }
 
+/// A placed order is answered from what was written, not read back: the answer is exactly what
+/// reading the order gives, for the customer who placed it and for a manager who set every field.
+async fn a_placed_order_answers_what_reading_it_gives(app: TestApp) {
+    let admin = app.admin().await;
+    let manager = app.user(&admin, "manager", "placer@example.com").await;
+    let buyer = app.user(&admin, "customer", "placed@example.com").await;
+    let customer = app.customer_for(&admin, &buyer, "Placed Parts").await;
+    let bolts = app.product(&admin, "PLACED-B", "0.25", "1000").await;
+    let nuts = app.product(&admin, "PLACED-N", "0.10", "1000").await;
+    let orders = [
+        (
+            &buyer,
+            json!({ "items": [
+                { "productId": bolts, "quantity": 40 },
+                { "productId": nuts, "quantity": "12.5" }
+            ] }),
+        ),
+        (
+            &manager,
+            json!({
+                "customerId": customer, "priority": 1, "title": "Rush", "description": "Two lines",
+                "specialInstructions": "Call first", "shippingAddress": "2 Dock Lane",
+                "items": [
+                    { "productId": nuts, "quantity": 3, "unitPrice": "0.08" },
+                    { "code": "FREIGHT", "description": "Freight", "quantity": 1, "unitPrice": "15.00" }
+                ]
+            }),
+        ),
+    ];
+    for (who, body) in orders {
+        let placed = app.post("/api/v1/orders", Some(&who.access), body).await;
+        let placed = placed.expect(201).clone();
+        let path = format!("/api/v1/orders/{}", id(&placed));
+        let read = app.get(&path, Some(&who.access)).await;
+        assert_eq!(&placed, read.expect(200));
+        assert_eq!(statuses(&placed), vec!["pending"]);
+    }
+}
+
 fn no_cancellation_window(settings: &mut ordo::config::Settings) {
     settings.cancellation_window_secs = 0;
 }
@@ -638,6 +677,7 @@ mod late_cancel {
 }
 
 crate::scenarios!(
+    a_placed_order_answers_what_reading_it_gives,
     rake_order_dispatched_in_two_rakes,
     rake_order_drafted_finalized_completed,
     service_order_worked_by_assigned_staff,

@@ -75,8 +75,8 @@ async fn create_order(
         None => None,
     };
     let Some(key) = key else {
-        let order = create::create(&state, &viewer, input, &ctx).await?;
-        let view = read::view(&state, &viewer, order).await?;
+        let placed = create::create(&state, &viewer, input, &ctx).await?;
+        let view = read::view_placed(&state, &viewer, placed);
         return Ok(created(to_json(&view)?, Some(view.order.version), false));
     };
     let hash = idempotency::request_hash(&body);
@@ -101,8 +101,8 @@ async fn create_order(
         };
     };
     let attempt = async {
-        let order = create::create_in(&txn, &state, &viewer, &input, &known, &ctx).await?;
-        let view = read::view_in(&txn, &state, &viewer, order).await?;
+        let placed = create::create_in(&txn, &state, &viewer, &input, &known, &ctx).await?;
+        let view = read::view_placed(&state, &viewer, placed);
         let body = to_json(&view)?;
         idempotency::store(&txn, claim, 201, &body).await?;
         txn.commit().await?;

@@ -1,7 +1,7 @@
 //! Placing an order.
 
-use crate::db::Deferring;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Set, TryIntoModel};
+use crate::db::{Deferring, FixedInsert};
+use sea_orm::{ConnectionTrait, IntoActiveModel, Set, TryIntoModel};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -16,10 +16,10 @@ use crate::identity::fields::Checker;
 use crate::identity::role::Role;
 use crate::inventory::ledger;
 use crate::orders::access::Viewer;
-use crate::orders::entity::{item, order};
+use crate::orders::entity::{history, item, order};
 use crate::orders::input::{self, KnownProducts, NewItem, OrderInput};
 use crate::state::AppState;
-use crate::workflow::{store as workflows, Effect, OrderField};
+use crate::workflow::{store as workflows, Effect, OrderField, Workflow};
 
 fn too_large() -> AppError {
     AppError::field("items", "a line total is too large")
@@ -55,11 +55,9 @@ async fn write_items<C: Deferring>(db: &C, rows: &[item::Model]) -> AppResult<()
     if rows.is_empty() {
         return Ok(());
     }
-    db.defer_query(&item::Entity::insert_many(
-        rows.iter()
-            .map(|row| row.clone().into_active_model().reset_all()),
-    ))
-    .await?;
+    static INSERT: FixedInsert = FixedInsert::new();
+    let rows = rows.iter().map(|row| row.clone().into_active_model());
+    db.defer_insert(&INSERT, rows.collect()).await?;
     Ok(())
 }
 
@@ -108,12 +106,21 @@ async fn item_from_material<C: ConnectionTrait>(
     }))
 }
 
+/// An order as it was placed: everything written about it, so that it can be shown without
+/// being read back.
+pub struct PlacedOrder {
+    pub order: order::Model,
+    pub items: Vec<item::Model>,
+    pub history: history::Model,
+    pub workflow: Workflow,
+}
+
 pub async fn create(
     state: &AppState,
     viewer: &Viewer,
     input: OrderInput,
     ctx: &RequestContext,
-) -> AppResult<order::Model> {
+) -> AppResult<PlacedOrder> {
     let known = known_products(state, &input).await?;
     let mut attempts = 0;
     loop {
@@ -185,7 +192,7 @@ pub async fn create_in<C: Deferring>(
     input: &OrderInput,
     known: &KnownProducts,
     ctx: &RequestContext,
-) -> AppResult<order::Model> {
+) -> AppResult<PlacedOrder> {
     let mut check = Checker::default();
     let workflow_name = input
         .workflow
@@ -338,7 +345,8 @@ pub async fn create_in<C: Deferring>(
     row.stock_reserved = Set(reserve);
     // Every column is set, so the row as written is known without reading it back.
     let created = row.clone().try_into_model()?;
-    db.defer_query(&order::Entity::insert(row)).await?;
+    static INSERT: FixedInsert = FixedInsert::new();
+    db.defer_insert(&INSERT, vec![row]).await?;
     if reserve {
         effects::reserve_new(db, &created, &mut items, Some(viewer.user.id)).await?;
     }
@@ -350,14 +358,20 @@ pub async fn create_in<C: Deferring>(
     );
     crate::orders::search::insert(db, id, document).await?;
     crate::orders::stats::record(db, None, Some(&created)).await?;
-    super::write_history(db, id, None, &created.status, Some(viewer.user.id), None).await?;
+    let history =
+        super::write_history(db, id, None, &created.status, Some(viewer.user.id), None).await?;
     let entry = AuditEntry::new("order.created", "order", id).with_details(json!({
         "number": created.number, "workflow": created.workflow, "status": created.status,
         "customerId": created.customer_id, "total": fixed::money(created.total), "currency": created.currency,
         "items": items.iter().map(|i| json!({ "code": i.code, "quantity": fixed::qty(i.quantity), "unitPrice": fixed::money(i.unit_price) })).collect::<Vec<_>>(),
     }));
     record_change(db, Some(viewer.user.id), ctx, entry).await?;
-    Ok(created)
+    Ok(PlacedOrder {
+        order: created,
+        items,
+        history,
+        workflow,
+    })
 }
 
 fn check_has_field(check: &Checker, field: &str) -> bool {

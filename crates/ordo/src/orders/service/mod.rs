@@ -11,14 +11,14 @@ pub mod shipments;
 pub mod transition;
 pub mod update;
 
-use crate::db::Deferring;
-use sea_orm::{EntityTrait, Set};
+use crate::db::{Deferring, FixedInsert};
+use sea_orm::IntoActiveModel;
 use uuid::Uuid;
 
 use super::entity::history;
 use crate::error::AppResult;
 
-/// Appends a status-history row.
+/// Appends a status-history row, and answers it as written.
 pub async fn write_history<C: Deferring>(
     db: &C,
     order_id: Uuid,
@@ -26,16 +26,18 @@ pub async fn write_history<C: Deferring>(
     to: &str,
     actor: Option<Uuid>,
     note: Option<String>,
-) -> AppResult<()> {
-    db.defer_query(&history::Entity::insert(history::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        order_id: Set(order_id),
-        from_status: Set(from.map(str::to_string)),
-        to_status: Set(to.to_string()),
-        actor_id: Set(actor),
-        note: Set(note),
-        created_at: Set(crate::time::now()),
-    }))
-    .await?;
-    Ok(())
+) -> AppResult<history::Model> {
+    let row = history::Model {
+        id: Uuid::now_v7(),
+        order_id,
+        from_status: from.map(str::to_string),
+        to_status: to.to_string(),
+        actor_id: actor,
+        note,
+        created_at: crate::time::now(),
+    };
+    static INSERT: FixedInsert = FixedInsert::new();
+    db.defer_insert(&INSERT, vec![row.clone().into_active_model()])
+        .await?;
+    Ok(row)
 }

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,21 +23,28 @@ use crate::orders::{search, store};
 use crate::state::AppState;
 use crate::workflow::{engine, store as workflows, OrderField, Workflow};
 
-/// Everything about one order, including what this viewer may do next, read through `db` (inside
-/// a transaction that has not committed yet, say). After a commit, [`view`] reads it faster.
-pub async fn view_in<C: ConnectionTrait>(
-    db: &C,
+/// An order just placed and committed, as [`view`] would read it: shown from what was written,
+/// without reading it back (it has no shipments yet).
+pub fn view_placed(
     state: &AppState,
     viewer: &Viewer,
-    order: order::Model,
-) -> AppResult<OrderView> {
-    let items = store::items(db, order.id).await?;
-    let shipments = store::shipments(db, order.id).await?;
-    let history = store::history(db, order.id).await?;
-    let workflow = workflows::get(db, &order.workflow).await?;
-    Ok(assemble(
-        state, viewer, order, items, shipments, history, &workflow,
-    ))
+    placed: super::create::PlacedOrder,
+) -> OrderView {
+    let super::create::PlacedOrder {
+        order,
+        items,
+        history,
+        workflow,
+    } = placed;
+    assemble(
+        state,
+        viewer,
+        order,
+        items,
+        Vec::new(),
+        vec![history],
+        &workflow,
+    )
 }
 
 /// An order as the API shows it, from what was read of it.
