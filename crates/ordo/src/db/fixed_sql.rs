@@ -106,6 +106,8 @@ const KEPT_ROW_COUNTS: usize = 8;
 
 /// The text of an insert into one table, built once per backend and number of rows: what
 /// [`EntityTrait::insert_many`] builds for the same rows, with only the values new.
+/// The values are bound as the rows give them: not for a table whose columns change values on
+/// the way in (`save_as`), which the builder would apply and the kept text would not.
 pub struct FixedInsert {
     /// By number of rows, less one.
     by_rows: [FixedSql; KEPT_ROW_COUNTS],

@@ -65,6 +65,8 @@ impl Db {
                 // Savepoints and statements inside a transaction keep undo copies of the pages
                 // they change; in memory, not in temporary files.
                 .pragma("temp_store", "memory")
+                // Every connection that may commit a write, so that none checkpoints sooner.
+                .pragma("wal_autocheckpoint", WAL_CHECKPOINT_PAGES.to_string())
                 .busy_timeout(Duration::from_secs(30));
             if let Some(parent) = options
                 .get_filename()
@@ -88,7 +90,6 @@ impl Db {
             let writer_options = options
                 .clone()
                 .pragma("cache_size", WRITER_CACHE)
-                .pragma("wal_autocheckpoint", WAL_CHECKPOINT_PAGES.to_string())
                 .synchronous(SqliteSynchronous::Normal);
             let writer = SqlitePoolOptions::new()
                 .test_before_acquire(false)

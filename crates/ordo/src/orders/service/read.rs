@@ -23,7 +23,7 @@ use crate::orders::{search, store};
 use crate::state::AppState;
 use crate::workflow::{engine, store as workflows, OrderField, Workflow};
 
-/// An order just placed and committed, as [`view`] would read it: shown from what was written,
+/// An order just placed, as [`view`] would read it once committed: shown from what was written,
 /// without reading it back (it has no shipments yet).
 pub fn view_placed(
     state: &AppState,
