@@ -168,6 +168,12 @@ fn given_columns<A: ActiveModelTrait>(row: &A, values: &mut Vec<Value>) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BACKENDS: [DatabaseBackend; 3] = [
+        DatabaseBackend::Sqlite,
+        DatabaseBackend::Postgres,
+        DatabaseBackend::MySql,
+    ];
     use sea_orm::sea_query::{Alias, Expr, Query};
 
     fn by_key(backend: DatabaseBackend, key: i64) -> Statement {
@@ -183,11 +189,7 @@ mod tests {
     #[test]
     fn a_reused_statement_is_the_one_built_for_its_values() {
         static BY_KEY: FixedSql = FixedSql::new();
-        for backend in [
-            DatabaseBackend::Sqlite,
-            DatabaseBackend::Postgres,
-            DatabaseBackend::MySql,
-        ] {
+        for backend in BACKENDS {
             for key in [1, 2, 3] {
                 let reused = BY_KEY.statement(backend, vec![key.into()], |b| by_key(b, key));
                 assert_eq!(reused, by_key(backend, key));
@@ -229,11 +231,7 @@ mod tests {
     #[test]
     fn a_fixed_insert_is_the_one_built_for_its_rows() {
         static INSERT: FixedInsert = FixedInsert::new();
-        for backend in [
-            DatabaseBackend::Sqlite,
-            DatabaseBackend::Postgres,
-            DatabaseBackend::MySql,
-        ] {
+        for backend in BACKENDS {
             for (from, count, with_id) in [(1, 1, true), (5, 1, true), (1, 1, false), (2, 3, true)]
             {
                 let rows = things(from, count, with_id);
