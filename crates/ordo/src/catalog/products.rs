@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 
 use crate::db::rows::KeyedReads;
-use crate::db::{Db, Deferring};
+use crate::db::{Db, Deferring, FixedSqlByCount};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QueryTrait, Set,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -268,7 +268,8 @@ pub async fn find_many_by_key(db: &Db, ids: &[Uuid]) -> AppResult<HashMap<Uuid, 
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let stmt = among(ids).build(db.backend());
+    static AMONG: FixedSqlByCount = FixedSqlByCount::new();
+    let stmt = AMONG.keyed(db.backend(), ids, among);
     let mut reads = KeyedReads::begin(db)?;
     Ok(by_id(reads.select(stmt, product::Model::from_row).await?))
 }

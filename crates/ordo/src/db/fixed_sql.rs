@@ -9,8 +9,8 @@
 use std::sync::OnceLock;
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, DatabaseBackend, EntityTrait, Iterable, QueryTrait, Statement,
-    Value, Values,
+    ActiveModelTrait, ActiveValue, DatabaseBackend, EntityTrait, Insert, Iterable, QueryTrait,
+    Statement, Value, Values,
 };
 use uuid::Uuid;
 
@@ -101,16 +101,68 @@ impl FixedSql {
     }
 }
 
-/// Inserts of this many rows or fewer have their text kept; larger ones are built each time.
-const KEPT_ROW_COUNTS: usize = 8;
+/// Statements built for this many things (rows, keys) or fewer have their text kept; larger ones
+/// are built each time.
+const KEPT_COUNTS: usize = 8;
+
+/// The text of a statement whose shape depends only on how many things it is built for (the
+/// rows of an insert, the keys of an `IN` list): one [`FixedSql`] per count.
+pub struct FixedSqlByCount {
+    /// By count, less one.
+    by_count: [FixedSql; KEPT_COUNTS],
+}
+
+impl Default for FixedSqlByCount {
+    fn default() -> FixedSqlByCount {
+        FixedSqlByCount::new()
+    }
+}
+
+impl FixedSqlByCount {
+    pub const fn new() -> FixedSqlByCount {
+        FixedSqlByCount {
+            by_count: [const { FixedSql::new() }; KEPT_COUNTS],
+        }
+    }
+
+    /// The kept text for `count` things, where there is a place for one.
+    fn kept(&self, count: usize) -> Option<&FixedSql> {
+        count.checked_sub(1).and_then(|i| self.by_count.get(i))
+    }
+
+    /// [`FixedSql::statement`] for a statement built for `count` things.
+    pub fn statement(
+        &self,
+        backend: DatabaseBackend,
+        count: usize,
+        values: Vec<Value>,
+        build: impl FnOnce(DatabaseBackend) -> Statement,
+    ) -> Statement {
+        match self.kept(count) {
+            Some(fixed) => fixed.statement(backend, values, build),
+            None => build(backend),
+        }
+    }
+
+    /// [`FixedSql::keyed`] for a query of several keys: `query` must bind exactly `keys`, in
+    /// their order (`column IN (..)`, say).
+    pub fn keyed<Q: QueryTrait>(
+        &self,
+        backend: DatabaseBackend,
+        keys: &[Uuid],
+        query: impl FnOnce(&[Uuid]) -> Q,
+    ) -> Statement {
+        let values = keys.iter().map(|&key| key.into()).collect();
+        self.statement(backend, keys.len(), values, |b| query(keys).build(b))
+    }
+}
 
 /// The text of an insert into one table, built once per backend and number of rows: what
 /// [`EntityTrait::insert_many`] builds for the same rows, with only the values new.
 /// The values are bound as the rows give them: not for a table whose columns change values on
 /// the way in (`save_as`), which the builder would apply and the kept text would not.
 pub struct FixedInsert {
-    /// By number of rows, less one.
-    by_rows: [FixedSql; KEPT_ROW_COUNTS],
+    by_rows: FixedSqlByCount,
 }
 
 impl Default for FixedInsert {
@@ -122,7 +174,7 @@ impl Default for FixedInsert {
 impl FixedInsert {
     pub const fn new() -> FixedInsert {
         FixedInsert {
-            by_rows: [const { FixedSql::new() }; KEPT_ROW_COUNTS],
+            by_rows: FixedSqlByCount::new(),
         }
     }
 
@@ -133,10 +185,22 @@ impl FixedInsert {
         backend: DatabaseBackend,
         rows: Vec<A>,
     ) -> Statement {
-        let kept = rows.len().checked_sub(1).and_then(|i| self.by_rows.get(i));
+        self.finished(backend, rows, |insert| insert)
+    }
+
+    /// [`FixedInsert::statement`] for the insert that `finish` completes (with an `ON CONFLICT`
+    /// clause, say). `finish` must bind no values of its own and do the same whatever the rows;
+    /// one `FixedInsert` serves one `finish`.
+    pub fn finished<A: ActiveModelTrait>(
+        &self,
+        backend: DatabaseBackend,
+        rows: Vec<A>,
+        finish: impl FnOnce(Insert<A>) -> Insert<A>,
+    ) -> Statement {
+        let kept = self.by_rows.kept(rows.len());
         let mut values = Vec::new();
         let shape = kept.and_then(|_| same_columns(&rows, &mut values));
-        let build = move |b: DatabaseBackend| A::Entity::insert_many(rows).build(b);
+        let build = move |b: DatabaseBackend| finish(A::Entity::insert_many(rows)).build(b);
         match (kept, shape) {
             (Some(fixed), Some(shape)) => fixed.shaped(backend, shape, values, build),
             _ => build(backend),
@@ -239,6 +303,60 @@ mod tests {
                 assert_eq!(INSERT.statement(backend, rows), built);
             }
         }
+    }
+
+    /// An insert completed by a clause of its own (here an upsert) is, kept, the one the
+    /// builder makes for the same rows.
+    #[test]
+    fn a_finished_insert_is_the_one_built_for_its_rows() {
+        use sea_orm::sea_query::OnConflict;
+        static UPSERT: FixedInsert = FixedInsert::new();
+        let upsert = || {
+            OnConflict::column(thing::Column::Id)
+                .update_column(thing::Column::Name)
+                .to_owned()
+        };
+        for backend in BACKENDS {
+            for (from, count) in [(1, 1), (4, 1), (2, 2), (7, 2)] {
+                let rows = things(from, count, true);
+                let built = thing::Entity::insert_many(rows.clone())
+                    .on_conflict(upsert())
+                    .build(backend);
+                let kept = UPSERT.finished(backend, rows, |insert| insert.on_conflict(upsert()));
+                assert_eq!(kept, built);
+            }
+        }
+    }
+
+    fn among(backend: DatabaseBackend, keys: &[i64]) -> Statement {
+        let query = Query::select()
+            .column(Alias::new("name"))
+            .from(Alias::new("things"))
+            .and_where(Expr::col(Alias::new("id")).is_in(keys.iter().copied()))
+            .to_owned();
+        backend.build(&query)
+    }
+
+    /// A statement kept per count of keys is, reused, the one built for the keys given, for
+    /// every count; beyond the counts kept it is built each time.
+    #[test]
+    fn a_statement_kept_by_count_is_the_one_built_for_its_keys() {
+        static AMONG: FixedSqlByCount = FixedSqlByCount::new();
+        for backend in BACKENDS {
+            for keys in [
+                &[1][..],
+                &[2],
+                &[1, 2],
+                &[3, 4],
+                &[5, 6, 7],
+                &[1, 2, 3, 4, 5, 6, 7, 8, 9],
+            ] {
+                let values = keys.iter().map(|&k| k.into()).collect();
+                let kept = AMONG.statement(backend, keys.len(), values, |b| among(b, keys));
+                assert_eq!(kept, among(backend, keys));
+            }
+        }
+        assert!(AMONG.kept(9).is_none() && AMONG.kept(0).is_none());
     }
 
     /// Rows that give different columns from one another are built as they are.

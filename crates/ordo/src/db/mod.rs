@@ -16,7 +16,7 @@ mod wal_sync;
 mod write;
 
 pub use deferred::Deferring;
-pub use fixed_sql::{FixedInsert, FixedSql};
+pub use fixed_sql::{FixedInsert, FixedSql, FixedSqlByCount};
 pub use group::Counters;
 pub use write::WriteTxn;
 

@@ -2,10 +2,11 @@
 //! take stock below zero: the condition is checked by the database at write time) plus one
 //! movement row, inside the caller's transaction.
 
-use crate::db::{Deferring, FixedInsert};
+use crate::db::{Deferring, FixedInsert, FixedSql, FixedSqlByCount};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    QueryFilter, QueryTrait, Set, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -179,7 +180,57 @@ async fn reserve_held<C: Deferring>(
     lines: &[&(Uuid, &str, i64)],
     ctx: &MovementContext<'_>,
 ) -> Result<(), DbErr> {
-    use sea_orm::sea_query::{CaseStatement, Query, SimpleExpr};
+    let backend = db.get_database_backend();
+    let now = crate::time::now();
+    db.defer(reservation_update(backend, lines, now)).await?;
+    let reason = reason_text(ctx);
+    for (product_id, _, qty) in lines {
+        let movement = ReservationMovement {
+            id: Uuid::now_v7(),
+            product_id: *product_id,
+            quantity: *qty,
+            reason: reason.clone(),
+            actor: ctx.actor,
+            order_id: ctx.order_id,
+            at: now,
+        };
+        db.defer(movement.statement(backend)?).await?;
+    }
+    Ok(())
+}
+
+/// The one UPDATE that reserves every line's quantity of its product, its text kept per number
+/// of lines. `wanted` (a CASE giving each product's quantity) appears twice, so its values do too.
+fn reservation_update(
+    backend: DatabaseBackend,
+    lines: &[&(Uuid, &str, i64)],
+    now: chrono::NaiveDateTime,
+) -> Statement {
+    static UPDATE: FixedSqlByCount = FixedSqlByCount::new();
+    let mut wanted: Vec<Value> = Vec::with_capacity(2 * lines.len() + 1);
+    for (product_id, _, qty) in lines {
+        wanted.extend([(*product_id).into(), (*qty).into()]);
+    }
+    wanted.push(0i64.into());
+    let mut values = wanted.clone();
+    values.push(0i32.into());
+    values.extend(wanted);
+    values.push(now.into());
+    values.extend(
+        lines
+            .iter()
+            .map(|(product_id, _, _)| Value::from(*product_id)),
+    );
+    UPDATE.statement(backend, lines.len(), values, |b| {
+        reservation_update_query(lines, now).build(b)
+    })
+}
+
+fn reservation_update_query(
+    lines: &[&(Uuid, &str, i64)],
+    now: chrono::NaiveDateTime,
+) -> sea_orm::UpdateMany<level::Entity> {
+    use sea_orm::sea_query::{CaseStatement, SimpleExpr};
     let mut case = CaseStatement::new();
     for (product_id, _, qty) in lines {
         case = case.case(level::Column::ProductId.eq(*product_id), Expr::val(*qty));
@@ -195,27 +246,56 @@ async fn reserve_held<C: Deferring>(
             reserved.add(wanted),
         )
         .into();
-    let update = level::Entity::update_many()
+    level::Entity::update_many()
         .col_expr(level::Column::Reserved, guarded)
-        .col_expr(level::Column::UpdatedAt, Expr::value(crate::time::now()))
-        .filter(level::Column::ProductId.is_in(lines.iter().map(|l| l.0)));
-    db.defer_query(&update).await?;
-    let backend = db.get_database_backend();
-    let now = crate::time::now();
-    for (product_id, _, qty) in lines {
+        .col_expr(level::Column::UpdatedAt, Expr::value(now))
+        .filter(level::Column::ProductId.is_in(lines.iter().map(|l| l.0)))
+}
+
+/// A reservation's movement row, with the level it left read by the INSERT itself.
+struct ReservationMovement {
+    id: Uuid,
+    product_id: Uuid,
+    quantity: i64,
+    reason: Option<String>,
+    actor: Option<Uuid>,
+    order_id: Option<Uuid>,
+    at: chrono::NaiveDateTime,
+}
+
+impl ReservationMovement {
+    /// The INSERT .. SELECT, its text kept; the values in the order the builder binds them.
+    fn statement(self, backend: DatabaseBackend) -> Result<Statement, DbErr> {
+        let query = self.query()?;
+        static INSERT: FixedSql = FixedSql::new();
+        let values = vec![
+            self.id.into(),
+            MovementKind::Reservation.as_str().into(),
+            self.quantity.into(),
+            self.reason.clone().into(),
+            self.actor.into(),
+            self.order_id.into(),
+            self.at.into(),
+            self.product_id.into(),
+        ];
+        Ok(INSERT.statement(backend, values, |b| b.build(&query)))
+    }
+
+    fn query(&self) -> Result<sea_orm::sea_query::InsertStatement, DbErr> {
+        use sea_orm::sea_query::Query;
         let level_after = Query::select()
-            .expr(Expr::val(Uuid::now_v7()))
+            .expr(Expr::val(self.id))
             .column(level::Column::ProductId)
             .expr(Expr::val(MovementKind::Reservation.as_str()))
-            .expr(Expr::val(*qty))
+            .expr(Expr::val(self.quantity))
             .column(level::Column::OnHand)
             .column(level::Column::Reserved)
-            .expr(Expr::val(reason_text(ctx)))
-            .expr(Expr::val(ctx.actor))
-            .expr(Expr::val(ctx.order_id))
-            .expr(Expr::val(now))
+            .expr(Expr::val(self.reason.clone()))
+            .expr(Expr::val(self.actor))
+            .expr(Expr::val(self.order_id))
+            .expr(Expr::val(self.at))
             .from(level::Entity)
-            .and_where(level::Column::ProductId.eq(*product_id))
+            .and_where(level::Column::ProductId.eq(self.product_id))
             .to_owned();
         let insert = Query::insert()
             .into_table(movement::Entity)
@@ -234,9 +314,8 @@ async fn reserve_held<C: Deferring>(
             .select_from(level_after)
             .map_err(|err| DbErr::Custom(err.to_string()))?
             .to_owned();
-        db.defer(backend.build(&insert)).await?;
+        Ok(insert)
     }
-    Ok(())
 }
 
 /// The failure of a reservation held back by [`reserve_held`]: NULL refused as a reservation.
@@ -353,6 +432,47 @@ pub async fn adjust<C: Deferring>(
                     fixed::qty(level.reserved)
                 ),
             ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The held-back reservation's statements, from their kept texts with each call's values,
+    /// are the ones the builder makes for the same lines: for every backend, several numbers
+    /// of lines, and movements with and without an actor, order and reason.
+    #[test]
+    fn kept_reservation_statements_are_the_ones_built() {
+        let now = crate::time::now();
+        for backend in [
+            DatabaseBackend::Sqlite,
+            DatabaseBackend::Postgres,
+            DatabaseBackend::MySql,
+        ] {
+            for (n, with_context) in [(1, true), (2, false), (3, true), (1, false), (3, false)] {
+                let products: Vec<(Uuid, &str, i64)> = (1..=n)
+                    .map(|i| (Uuid::now_v7(), "SKU", 3 * i as i64))
+                    .collect();
+                let lines: Vec<&(Uuid, &str, i64)> = products.iter().collect();
+                assert_eq!(
+                    reservation_update(backend, &lines, now),
+                    reservation_update_query(&lines, now).build(backend)
+                );
+                let movement = || ReservationMovement {
+                    id: Uuid::now_v7(),
+                    product_id: products[0].0,
+                    quantity: products[0].2,
+                    reason: with_context.then(|| "held".to_string()),
+                    actor: with_context.then(Uuid::now_v7),
+                    order_id: with_context.then(Uuid::now_v7),
+                    at: now,
+                };
+                let kept = movement();
+                let built = backend.build(&kept.query().unwrap());
+                assert_eq!(kept.statement(backend).unwrap(), built);
+            }
         }
     }
 }

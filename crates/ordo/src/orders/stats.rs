@@ -8,7 +8,7 @@
 //! - `order_due_stats`: per UTC day the order falls due (its earlier deadline), workflow and
 //!   status, how many orders.
 
-use crate::db::Deferring;
+use crate::db::{Deferring, FixedInsert};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -185,8 +185,10 @@ impl Delta {
                 processing_seconds: Set(c.processing_seconds),
             })
             .collect();
+        static DAILY: FixedInsert = FixedInsert::new();
         upsert_adding_all(
             db,
+            &DAILY,
             daily,
             &[
                 row::Column::Orders,
@@ -206,15 +208,18 @@ impl Delta {
                 orders: Set(orders),
             })
             .collect();
-        upsert_adding_all(db, due, &[due_row::Column::Orders]).await?;
+        static DUE: FixedInsert = FixedInsert::new();
+        upsert_adding_all(db, &DUE, due, &[due_row::Column::Orders]).await?;
         Ok(())
     }
 }
 
 /// Inserts `rows` in chunks (within every backend's limit on statement parameters), adding their
-/// `counts` to those of rows already there.
+/// `counts` to those of rows already there. The text is kept in `fixed`, one for each table and
+/// `counts`.
 async fn upsert_adding_all<C, A>(
     db: &C,
+    fixed: &FixedInsert,
     rows: Vec<A>,
     counts: &[<A::Entity as EntityTrait>::Column],
 ) -> AppResult<()>
@@ -225,11 +230,10 @@ where
 {
     let backend = db.get_database_backend();
     for chunk in rows.chunks(500) {
-        db.defer_query(
-            &A::Entity::insert_many(chunk.to_vec())
-                .on_conflict(upsert_adding::<A::Entity>(backend, counts)),
-        )
-        .await?;
+        let upsert = fixed.finished(backend, chunk.to_vec(), |insert| {
+            insert.on_conflict(upsert_adding::<A::Entity>(backend, counts))
+        });
+        db.defer(upsert).await?;
     }
     Ok(())
 }
