@@ -431,8 +431,10 @@ mod tests {
     }
 
     /// A page after a cursor reads the sort column's index from the cursor on and stops when the
-    /// page is full; it never gathers every row past the cursor to sort them first. (Sorting by
-    /// priority has no index of its own, cursor or not.)
+    /// page is full, instead of gathering every row past the cursor from two index searches and
+    /// sorting them first. Rows that tie on the sort value are still sorted by id as they are
+    /// read (no index orders by a column and then id), which costs little where values are
+    /// nearly unique and a whole group of rows for `status`; `priority` has no index at all.
     #[tokio::test]
     async fn a_cursor_page_reads_the_index_from_the_cursor_on() {
         let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
