@@ -27,6 +27,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, T
 use tokio::sync::{oneshot, Mutex, Notify, OwnedMutexGuard};
 
 use super::batch::{BatchWriter, Work};
+use super::checkpoint::Checkpointer;
 use super::wal_sync::{Outcome, WalSync};
 
 /// Takes SQLite's write lock at the start of a group, before anything is read: a transaction that
@@ -56,6 +57,8 @@ struct Slot {
     before_commit: Option<Arc<str>>,
     /// Syncs the log before members are told (the writer then commits without syncing).
     wal_sync: Option<WalSync>,
+    /// Copies the log into the database beside the writers.
+    checkpointer: Option<Checkpointer>,
     /// Counter rows as this writer last left them (see [`Counters`]).
     counters: Arc<Counters>,
 }
@@ -134,6 +137,13 @@ impl Known {
     }
 }
 
+/// The threads that serve a SQLite database in a file (an in-memory one has none).
+pub struct OnFile {
+    pub wal_sync: WalSync,
+    pub checkpointer: Checkpointer,
+    pub batch: BatchWriter,
+}
+
 pub struct GroupCommit {
     writer: DatabaseConnection,
     slot: Arc<Mutex<Slot>>,
@@ -160,17 +170,22 @@ pub struct Member {
 }
 
 impl GroupCommit {
-    /// Starts the committer on the current runtime; `writer` is the connection writes use. With
-    /// `wal_sync`, the writer commits without syncing and `wal_sync` makes each commit durable;
-    /// with `batch` too, work handed in whole is written there.
-    pub fn start(
-        writer: DatabaseConnection,
-        wal_sync: Option<WalSync>,
-        batch: Option<BatchWriter>,
-    ) -> GroupCommit {
+    /// Starts the committer on the current runtime; `writer` is the connection writes use. For a
+    /// database in a file, the writer commits without syncing and `on_file`'s threads make each
+    /// commit durable, copy the log and write work handed in whole.
+    pub fn start(writer: DatabaseConnection, on_file: Option<OnFile>) -> GroupCommit {
         let counters = Arc::new(Counters::default());
+        let (wal_sync, checkpointer, batch) = match on_file {
+            Some(on_file) => (
+                Some(on_file.wal_sync),
+                Some(on_file.checkpointer),
+                Some(on_file.batch),
+            ),
+            None => (None, None, None),
+        };
         let slot = Arc::new(Mutex::new(Slot {
             wal_sync,
+            checkpointer,
             counters: counters.clone(),
             ..Slot::default()
         }));
@@ -376,11 +391,19 @@ async fn write_submitted(slot: &mut Slot, submitted: &Submitted) {
             }
         }
     }
+    tell_once_durable(slot, committed);
+}
+
+/// Tells `members` of a group just committed that it is done, once it is on disk.
+fn tell_once_durable(slot: &Slot, members: Vec<oneshot::Sender<Outcome>>) {
+    if let Some(checkpointer) = &slot.checkpointer {
+        checkpointer.poke();
+    }
     match &slot.wal_sync {
-        Some(wal_sync) => wal_sync.after_sync(committed),
+        Some(wal_sync) => wal_sync.after_sync(members),
         None => {
-            for writer in committed {
-                let _ = writer.send(Ok(()));
+            for member in members {
+                let _ = member.send(Ok(()));
             }
         }
     }
@@ -434,14 +457,12 @@ async fn commit_open(slot: &mut Slot) {
     let outcome = finish(group.txn, slot.before_commit.as_deref())
         .await
         .map_err(Arc::new);
-    match (&outcome, &slot.wal_sync) {
-        (Ok(()), Some(wal_sync)) => wal_sync.after_sync(group.waiting),
-        _ => {
-            if outcome.is_err() {
-                slot.counters.forget();
-            }
+    match outcome {
+        Ok(()) => tell_once_durable(slot, group.waiting),
+        Err(err) => {
+            slot.counters.forget();
             for member in group.waiting {
-                let _ = member.send(outcome.clone());
+                let _ = member.send(Err(err.clone()));
             }
         }
     }

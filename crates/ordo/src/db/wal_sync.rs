@@ -12,9 +12,10 @@
 //! difference: another connection can read a group's data up to one sync (a few milliseconds)
 //! before it is on disk, and would not find it after a power cut in that moment.
 //!
-//! Copying the log into the database (checkpoints) stays with the writer, after a commit once the
-//! log has grown: a checkpoint made elsewhere runs beside the next group's writes, never catches
-//! up with them, and SQLite can then never start the log over, so it grows without end.
+//! Copying the log into the database (checkpoints) is done beside the writers by
+//! [`super::checkpoint`], but the last step stays with the writer, after a commit once the log has
+//! grown: a checkpoint made elsewhere runs beside the next group's writes, never catches up with
+//! them, and SQLite can then never start the log over, so it would grow without end.
 
 use std::path::PathBuf;
 use std::sync::mpsc;
