@@ -9,15 +9,16 @@
 //! This thread, poked after each commit, copies the log with a passive checkpoint on a
 //! connection of its own: it never blocks a writer or a reader, and copies only what every
 //! reader has moved past. It cannot finish the job alone: commits made while it copies are left
-//! for the next round, so the log would never be copied whole, and SQLite only starts the log
-//! over once it has been. The writers therefore keep their own checkpoint at
-//! `wal_autocheckpoint` pages, which now finds all but the last few commits already copied.
+//! for the next round, so under load the log is never copied whole (a round reaches its end only
+//! when writes pause), and SQLite only starts the log over once it has been. The writers
+//! therefore keep their own checkpoint at `wal_autocheckpoint` pages, which now finds everything
+//! copied but what was committed since the last round began.
 
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rusqlite::OpenFlags;
+use rusqlite::{ffi, OpenFlags};
 use sea_orm::DbErr;
 
 use super::rows::sqlite_err;
@@ -39,16 +40,11 @@ impl Checkpointer {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(sqlite_err)?;
-        // Syncs the log before copying it, as a writer's checkpoint does.
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(sqlite_err)?;
-        let database = std::fs::File::open(file)
-            .map_err(|err| DbErr::Custom(format!("cannot open the database file: {err}")))?;
         // One poke waiting is enough: a round copies everything committed before it starts.
         let (poke, pokes) = mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("ordo-checkpoint".into())
-            .spawn(move || run(conn, database, pokes))
+            .spawn(move || run(conn, pokes))
             .map_err(|err| DbErr::Custom(format!("cannot start the checkpoint thread: {err}")))?;
         Ok(Checkpointer { poke })
     }
@@ -61,19 +57,20 @@ impl Checkpointer {
 
 /// Copies the log after each poke, resting between rounds; ends when the [`Checkpointer`] is
 /// dropped.
-fn run(conn: rusqlite::Connection, database: std::fs::File, pokes: mpsc::Receiver<()>) {
-    let mut copied = 0;
+fn run(conn: rusqlite::Connection, pokes: mpsc::Receiver<()>) {
+    // Pages of the log known to be copied and synced.
+    let mut synced = 0;
     while pokes.recv().is_ok() {
         match copy_log(&conn) {
             // SQLite syncs the database file only when a checkpoint reaches the end of the log,
-            // which with writers going on is left to theirs: that sync would then carry every
-            // page copied here and hold every writer for tens of milliseconds. Synced here, it
-            // finds almost nothing left. (An unsynced copy is never a risk: the log keeps every
+            // which with writers going on is mostly left to theirs: that sync would then carry
+            // every page copied here and hold every writer for tens of milliseconds. Synced
+            // here, it finds little left. (An unsynced copy is never a risk: the log keeps every
             // page until a checkpoint that reached its end has synced the database.)
-            Ok((_, now)) if now != copied && now > 0 => {
-                copied = now;
-                if let Err(err) = database.sync_all() {
-                    tracing::warn!(error = %err, "cannot sync the database file");
+            Ok(Copied { log, copied }) if copied > 0 && copied < log && copied != synced => {
+                match sync_database(&conn) {
+                    Ok(()) => synced = copied,
+                    Err(err) => tracing::warn!(error = %err, "cannot sync the database file"),
                 }
             }
             Ok(_) => {}
@@ -84,19 +81,60 @@ fn run(conn: rusqlite::Connection, database: std::fs::File, pokes: mpsc::Receive
     }
 }
 
-/// One passive checkpoint: how many pages the log holds and how many of them are copied.
-fn copy_log(conn: &rusqlite::Connection) -> rusqlite::Result<(i64, i64)> {
+/// What a checkpoint left: pages in the log, and how many of them are copied into the database.
+struct Copied {
+    log: i64,
+    copied: i64,
+}
+
+/// One passive checkpoint. (A database not in WAL mode answers -1 for both.)
+fn copy_log(conn: &rusqlite::Connection) -> rusqlite::Result<Copied> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-        Ok((row.get(1)?, row.get(2)?))
+        Ok(Copied {
+            log: row.get(1)?,
+            copied: row.get(2)?,
+        })
     })
+}
+
+/// Syncs the database file through the connection's own handle on it. A handle of our own would
+/// do the same, but closing it would drop every POSIX lock this process holds on the file,
+/// SQLite's included, and let another process take the database for unused.
+fn sync_database(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let failed = |code| rusqlite::Error::SqliteFailure(ffi::Error::new(code), None);
+    let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
+    // SAFETY: `conn` is open and used by this thread alone; SQLITE_FCNTL_FILE_POINTER writes the
+    // main database's file object, owned by the connection, into `file`.
+    let code = unsafe {
+        ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            ffi::SQLITE_FCNTL_FILE_POINTER,
+            (&mut file as *mut *mut ffi::sqlite3_file).cast(),
+        )
+    };
+    if code != ffi::SQLITE_OK || file.is_null() {
+        return Err(failed(code));
+    }
+    // SAFETY: `file` stays valid while `conn` is open; its methods are null only for a file
+    // that failed to open, and no statement of `conn` runs meanwhile.
+    let sync = unsafe { (*file).pMethods.as_ref().and_then(|methods| methods.xSync) };
+    let Some(sync) = sync else {
+        return Err(failed(ffi::SQLITE_MISUSE));
+    };
+    // SAFETY: as above; xSync only syncs the file it is given.
+    match unsafe { sync(file, ffi::SQLITE_SYNC_NORMAL) } {
+        ffi::SQLITE_OK => Ok(()),
+        code => Err(failed(code)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A poke copies what was committed into the database file: before it the file holds none of
-    /// the table's pages, after it all of them.
+    /// A poke copies what was committed into the database file: a copy of that file alone, without
+    /// the log, holds every row.
     #[test]
     fn a_poke_copies_the_committed_log_into_the_database() {
         let dir = tempfile::tempdir().unwrap();
@@ -113,28 +151,36 @@ mod tests {
                  INSERT INTO t SELECT v, hex(randomblob(200)) FROM s",
             )
             .unwrap();
-        let pragma = |name: &str| -> u64 {
-            writer
-                .query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
-                .unwrap()
+        let rows_in_file_alone = || {
+            let alone = dir.path().join("alone.db");
+            std::fs::copy(&file, &alone).unwrap();
+            let conn = rusqlite::Connection::open(&alone).unwrap();
+            let rows = conn.query_row("SELECT count(*) FROM t", [], |row| row.get::<_, i64>(0));
+            drop(conn);
+            std::fs::remove_file(&alone).unwrap();
+            rows.unwrap_or(0)
         };
-        let size = pragma("page_count") * pragma("page_size");
-        let on_file = || std::fs::metadata(&file).unwrap().len();
-        assert!(on_file() < size, "the rows are only in the log");
+        assert_eq!(rows_in_file_alone(), 0, "the rows are only in the log");
         let checkpointer = Checkpointer::start(&file).unwrap();
         checkpointer.poke();
         checkpointer.poke();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while on_file() < size {
+        while rows_in_file_alone() < 500 {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the log was never copied"
             );
             std::thread::sleep(Duration::from_millis(10));
         }
-        let rows: i64 = writer
-            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
-            .unwrap();
-        assert_eq!(rows, 500);
+        assert_eq!(rows_in_file_alone(), 500);
+    }
+
+    /// The database file is synced through SQLite's own handle on it.
+    #[test]
+    fn the_database_file_is_synced_through_the_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("synced.db")).unwrap();
+        conn.execute_batch("CREATE TABLE t (n)").unwrap();
+        sync_database(&conn).unwrap();
     }
 }

@@ -43,9 +43,9 @@ const WRITER_CACHE: &str = "-16384";
 
 /// Pages the write-ahead log may grow to before a writer checkpoints it, so that the log starts
 /// over (SQLite's default is 1,000). [`checkpoint`] copies the log into the database beside the
-/// writers meanwhile, so a writer's checkpoint has only the last few commits left to copy; the
-/// longer the log, the rarer that pause. About a second of created orders at full speed, and a
-/// log file of about 200 MB.
+/// writers meanwhile, so a writer's checkpoint has only the commits since that thread's last round
+/// to copy; the longer the log, the rarer that pause. About a second of created orders at full
+/// speed, and a log file of about 200 MB.
 pub(crate) const WAL_CHECKPOINT_PAGES: u32 = 50_000;
 
 #[derive(Clone)]

@@ -14,8 +14,9 @@
 //!
 //! Copying the log into the database (checkpoints) is done beside the writers by
 //! [`super::checkpoint`], but the last step stays with the writer, after a commit once the log has
-//! grown: a checkpoint made elsewhere runs beside the next group's writes, never catches up with
-//! them, and SQLite can then never start the log over, so it would grow without end.
+//! grown: a checkpoint made elsewhere runs beside the next group's writes and under load never
+//! catches up with them, and SQLite could then never start the log over, so it would grow without
+//! end.
 
 use std::path::PathBuf;
 use std::sync::mpsc;
