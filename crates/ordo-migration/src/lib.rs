@@ -15,6 +15,7 @@ mod m0006_reporting;
 mod m0007_order_stats;
 mod m0008_order_due_stats;
 mod m0009_search_pending;
+mod m0010_search_merges;
 
 pub use m0009_search_pending::APPLY_PENDING_SEARCH;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_order_stats::Migration),
             Box::new(m0008_order_due_stats::Migration),
             Box::new(m0009_search_pending::Migration),
+            Box::new(m0010_search_merges::Migration),
         ]
     }
 }
