@@ -30,10 +30,14 @@ const CACHE_KIB: &str = "-16384";
 /// One writer's statements, oldest first.
 pub type Work = Vec<Statement>;
 
-struct Job {
-    work: Vec<Work>,
-    before_commit: Option<std::sync::Arc<str>>,
-    done: oneshot::Sender<Vec<Result<(), DbErr>>>,
+enum Job {
+    Write {
+        work: Vec<Work>,
+        before_commit: Option<std::sync::Arc<str>>,
+        done: oneshot::Sender<Vec<Result<(), DbErr>>>,
+    },
+    /// Copy the rest of the log into the database (see [`BatchWriter::finish_log`]).
+    FinishLog(oneshot::Sender<()>),
 }
 
 /// The thread that writes groups of work, with its connection.
@@ -65,7 +69,7 @@ impl BatchWriter {
     ) -> Vec<Result<(), DbErr>> {
         let writers = work.len();
         let (done, outcome) = oneshot::channel();
-        let job = Job {
+        let job = Job::Write {
             work,
             before_commit,
             done,
@@ -76,6 +80,16 @@ impl BatchWriter {
         outcome
             .await
             .unwrap_or_else(|_| all_failed(writers, "the batch writer stopped while writing"))
+    }
+
+    /// Copies what is left of the write-ahead log into the database and syncs it, so that the
+    /// next commit starts the log over. Called between groups, while no one writes, once the
+    /// checkpoint thread has copied all but the last pages (see [`super::checkpoint`]).
+    pub async fn finish_log(&self) {
+        let (done, finished) = oneshot::channel();
+        if self.jobs.send(Job::FinishLog(done)).is_ok() {
+            let _ = finished.await;
+        }
     }
 }
 
@@ -105,8 +119,23 @@ fn open(file: &Path) -> rusqlite::Result<rusqlite::Connection> {
 /// Writes each job as it comes; ends when the [`BatchWriter`] is dropped.
 fn serve(conn: rusqlite::Connection, queue: mpsc::Receiver<Job>) {
     while let Ok(job) = queue.recv() {
-        let outcome = write_group(&conn, &job.work, job.before_commit.as_deref());
-        let _ = job.done.send(outcome);
+        match job {
+            Job::Write {
+                work,
+                before_commit,
+                done,
+            } => {
+                let _ = done.send(write_group(&conn, &work, before_commit.as_deref()));
+            }
+            Job::FinishLog(done) => {
+                // A passive checkpoint: with no one writing it reaches the end of the log unless
+                // a reader still needs part of it, and then the next finish will.
+                if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %err, "the write-ahead log could not be finished");
+                }
+                let _ = done.send(());
+            }
+        }
     }
 }
 
@@ -282,6 +311,41 @@ mod tests {
             .query_row("SELECT groups FROM closing", [], |row| row.get(0))
             .unwrap();
         assert_eq!(groups, 2);
+    }
+
+    /// Finishing the log copies every commit into the database file, which then holds them
+    /// alone, and the next commit starts the log over.
+    #[tokio::test]
+    async fn a_finished_log_is_in_the_database_and_starts_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = marks_db(&dir);
+        let writer = BatchWriter::start(&file).unwrap();
+        for n in 1..=200 {
+            let outcome = writer.write(vec![vec![insert(n)]], None).await;
+            assert!(outcome.iter().all(Result::is_ok));
+        }
+        let in_file_alone = || {
+            let alone = dir.path().join("alone.db");
+            std::fs::copy(&file, &alone).unwrap();
+            let rows = marks(&alone).len();
+            std::fs::remove_file(&alone).unwrap();
+            rows
+        };
+        assert_eq!(in_file_alone(), 0, "the commits are only in the log");
+
+        writer.finish_log().await;
+        assert_eq!(in_file_alone(), 200);
+
+        let outcome = writer.write(vec![vec![insert(201)]], None).await;
+        assert!(outcome.iter().all(Result::is_ok));
+        // Each of the 200 commits added at least a page to the log; after the finish it holds
+        // the last commit's alone.
+        let conn = rusqlite::Connection::open(&file).unwrap();
+        let log: i64 = conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))
+            .unwrap();
+        assert!((1..10).contains(&log), "{log} pages in the log");
+        assert_eq!(marks(&file).len(), 201);
     }
 
     /// Closing statements that fail fail every writer, and nothing of the group is committed.

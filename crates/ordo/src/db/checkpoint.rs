@@ -10,12 +10,16 @@
 //! connection of its own: it never blocks a writer or a reader, and copies only what every
 //! reader has moved past. It cannot finish the job alone: commits made while it copies are left
 //! for the next round, so under load the log is never copied whole (a round reaches its end only
-//! when writes pause), and SQLite only starts the log over once it has been. The writers
-//! therefore keep their own checkpoint at `wal_autocheckpoint` pages, which now finds everything
-//! copied but what was committed since the last round began.
+//! when writes pause), and SQLite only starts the log over once it has been. So once the log is
+//! long, the thread follows its round with a second, short one for what was committed during
+//! the first, and asks for the log to be finished: the committer then has the batch writer's
+//! connection copy the rest between two groups, while no one writes, and the next commit starts
+//! the log over. That pause copies what a few milliseconds of commits wrote. The writers keep
+//! their own checkpoint at `wal_autocheckpoint` pages, should the thread fall behind.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use rusqlite::{ffi, OpenFlags};
@@ -27,9 +31,15 @@ use super::rows::sqlite_err;
 /// the database file is synced a few times a second rather than after every commit.
 const REST: Duration = Duration::from_millis(200);
 
+/// Pages in the log from which the thread catches up and asks for the log to be finished: half
+/// the writers' own limit, which the log then never reaches while the thread keeps up.
+const FINISH_AT: i64 = super::WAL_CHECKPOINT_PAGES as i64 / 2;
+
 /// Copies the log of one SQLite database while writers go on (see the module's text).
 pub struct Checkpointer {
     poke: mpsc::SyncSender<()>,
+    /// Set when the log is copied but for its last pages and a writer should finish it.
+    finish: Arc<AtomicBool>,
 }
 
 impl Checkpointer {
@@ -42,46 +52,72 @@ impl Checkpointer {
         .map_err(sqlite_err)?;
         // One poke waiting is enough: a round copies everything committed before it starts.
         let (poke, pokes) = mpsc::sync_channel(1);
+        let finish = Arc::new(AtomicBool::new(false));
+        let asks = finish.clone();
         std::thread::Builder::new()
             .name("ordo-checkpoint".into())
-            .spawn(move || run(conn, pokes))
+            .spawn(move || run(conn, pokes, &asks))
             .map_err(|err| DbErr::Custom(format!("cannot start the checkpoint thread: {err}")))?;
-        Ok(Checkpointer { poke })
+        Ok(Checkpointer { poke, finish })
     }
 
     /// Something was committed: the log has pages to copy.
     pub fn poke(&self) {
         let _ = self.poke.try_send(());
     }
+
+    /// Whether the log should be finished now, between two groups (asked once per request).
+    pub fn take_finish(&self) -> bool {
+        self.finish.swap(false, Ordering::AcqRel)
+    }
 }
 
 /// Copies the log after each poke, resting between rounds; ends when the [`Checkpointer`] is
 /// dropped.
-fn run(conn: rusqlite::Connection, pokes: mpsc::Receiver<()>) {
+fn run(conn: rusqlite::Connection, pokes: mpsc::Receiver<()>, finish: &AtomicBool) {
     // Pages of the log known to be copied and synced.
     let mut synced = 0;
     while pokes.recv().is_ok() {
-        match copy_log(&conn) {
-            // SQLite syncs the database file only when a checkpoint reaches the end of the log,
-            // which with writers going on is mostly left to theirs: that sync would then carry
-            // every page copied here and hold every writer for tens of milliseconds. Synced
-            // here, it finds little left. (An unsynced copy is never a risk: the log keeps every
-            // page until a checkpoint that reached its end has synced the database.)
-            Ok(Copied { log, copied }) if copied > 0 && copied < log && copied != synced => {
-                match sync_database(&conn) {
-                    Ok(()) => synced = copied,
-                    Err(err) => tracing::warn!(error = %err, "cannot sync the database file"),
-                }
+        let round = copy_and_sync(&conn, &mut synced);
+        // A long log: one more round, short, for what was committed during that one; then a
+        // finish has only the last few milliseconds' commits to copy.
+        if round.is_some_and(|round| round.log >= FINISH_AT) {
+            let last = copy_and_sync(&conn, &mut synced);
+            if last.is_some_and(|last| last.copied == last.log) {
+                finish.store(true, Ordering::Release);
             }
-            Ok(_) => {}
-            // The writers' own checkpoints still copy the log; nothing is lost.
-            Err(err) => tracing::warn!(error = %err, "a background checkpoint failed"),
         }
         std::thread::sleep(REST);
     }
 }
 
+/// One round: a passive checkpoint, then a sync of the database file. SQLite syncs that file
+/// itself only when a checkpoint reaches the end of the log as it is when the copy ends, which
+/// under load it never does (commits go on meanwhile, though the answer shows every page
+/// copied): the sync would be left to a finish or to the writers, carry every page copied here
+/// and hold every writer for tens of milliseconds. (An unsynced copy is never a risk: the log
+/// keeps every page until a checkpoint that reached its end has synced the database.) None when
+/// either failed; the writers' own checkpoints still copy the log, so nothing is lost.
+fn copy_and_sync(conn: &rusqlite::Connection, synced: &mut i64) -> Option<Copied> {
+    let round = match copy_log(conn) {
+        Ok(round) => round,
+        Err(err) => {
+            tracing::warn!(error = %err, "a background checkpoint failed");
+            return None;
+        }
+    };
+    if round.copied > 0 && round.copied != *synced {
+        if let Err(err) = sync_database(conn) {
+            tracing::warn!(error = %err, "cannot sync the database file");
+            return None;
+        }
+        *synced = round.copied;
+    }
+    Some(round)
+}
+
 /// What a checkpoint left: pages in the log, and how many of them are copied into the database.
+#[derive(Clone, Copy)]
 struct Copied {
     log: i64,
     copied: i64,

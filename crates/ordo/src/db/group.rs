@@ -359,6 +359,14 @@ async fn commit_loop(slot: Arc<Mutex<Slot>>, wake: Arc<Notify>, submitted: Optio
         commit_open(&mut slot).await;
         if let Some(submitted) = &submitted {
             write_submitted(&mut slot, submitted).await;
+            // Between groups, with the writers' turn held: no one writes while the log is finished.
+            if slot
+                .checkpointer
+                .as_ref()
+                .is_some_and(Checkpointer::take_finish)
+            {
+                submitted.batch.finish_log().await;
+            }
         }
     }
 }
