@@ -324,13 +324,7 @@ mod tests {
             let outcome = writer.write(vec![vec![insert(n)]], None).await;
             assert!(outcome.iter().all(Result::is_ok));
         }
-        let in_file_alone = || {
-            let alone = dir.path().join("alone.db");
-            std::fs::copy(&file, &alone).unwrap();
-            let rows = marks(&alone).len();
-            std::fs::remove_file(&alone).unwrap();
-            rows
-        };
+        let in_file_alone = || super::super::rows_in_file_alone(&file, "marks");
         assert_eq!(in_file_alone(), 0, "the commits are only in the log");
 
         writer.finish_log().await;

@@ -31,8 +31,9 @@ use super::rows::sqlite_err;
 /// the database file is synced a few times a second rather than after every commit.
 const REST: Duration = Duration::from_millis(200);
 
-/// Pages in the log from which the thread catches up and asks for the log to be finished: half
-/// the writers' own limit, which the log then never reaches while the thread keeps up.
+/// Pages in the log from which the thread follows a round with a short one and asks for the log
+/// to be finished: half the writers' own limit, which the log then never reaches while the thread
+/// keeps up.
 const FINISH_AT: i64 = super::WAL_CHECKPOINT_PAGES as i64 / 2;
 
 /// Copies the log of one SQLite database while writers go on (see the module's text).
@@ -187,15 +188,7 @@ mod tests {
                  INSERT INTO t SELECT v, hex(randomblob(200)) FROM s",
             )
             .unwrap();
-        let rows_in_file_alone = || {
-            let alone = dir.path().join("alone.db");
-            std::fs::copy(&file, &alone).unwrap();
-            let conn = rusqlite::Connection::open(&alone).unwrap();
-            let rows = conn.query_row("SELECT count(*) FROM t", [], |row| row.get::<_, i64>(0));
-            drop(conn);
-            std::fs::remove_file(&alone).unwrap();
-            rows.unwrap_or(0)
-        };
+        let rows_in_file_alone = || super::super::rows_in_file_alone(&file, "t");
         assert_eq!(rows_in_file_alone(), 0, "the rows are only in the log");
         let checkpointer = Checkpointer::start(&file).unwrap();
         checkpointer.poke();

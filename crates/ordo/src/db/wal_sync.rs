@@ -13,8 +13,8 @@
 //! before it is on disk, and would not find it after a power cut in that moment.
 //!
 //! Copying the log into the database (checkpoints) is done beside the writers by
-//! [`super::checkpoint`], but the last step stays with the writer, after a commit once the log has
-//! grown: a checkpoint made elsewhere runs beside the next group's writes and under load never
+//! [`super::checkpoint`], but the last step stays with the writers' connection, between two
+//! groups: a checkpoint made elsewhere runs beside the next group's writes and under load never
 //! catches up with them, and SQLite could then never start the log over, so it would grow without
 //! end.
 
