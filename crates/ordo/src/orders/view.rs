@@ -40,14 +40,19 @@ pub struct OrderSummary {
     pub completion_notes: Option<String>,
     pub tracking_number: Option<String>,
     pub cancel_reason: Option<String>,
+    #[serde(with = "crate::time::iso::option")]
     pub valid_until: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::iso::option")]
     pub estimated_completion: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::iso::option")]
     pub completed_at: Option<DateTime<Utc>>,
     pub stock_reserved: bool,
     pub attributes: serde_json::Value,
     /// Send it back as `If-Match` or `version` to update.
     pub version: i32,
+    #[serde(with = "crate::time::iso")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time::iso")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -138,6 +143,7 @@ pub struct HistoryView {
     /// None when the system moved the order.
     pub actor_id: Option<Uuid>,
     pub note: Option<String>,
+    #[serde(with = "crate::time::iso")]
     pub at: DateTime<Utc>,
 }
 
@@ -169,7 +175,9 @@ pub struct ShipmentView {
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
     pub rake_number: Option<String>,
+    #[serde(with = "crate::time::iso")]
     pub shipped_at: DateTime<Utc>,
+    #[serde(with = "crate::time::iso::option")]
     pub delivered_at: Option<DateTime<Utc>>,
     pub items: Vec<ShipmentItemView>,
 }

@@ -1,5 +1,7 @@
 //! The built-in workflows, one per family of orders the reference systems describe.
 
+use std::sync::{Arc, LazyLock};
+
 use super::definition::{Effect, OrderField, StateDef, Timer, Transition, Workflow};
 use crate::identity::role::Role::{self, *};
 
@@ -184,13 +186,13 @@ pub fn all() -> Vec<Workflow> {
     vec![standard(), rake(), service()]
 }
 
-pub fn find(name: &str) -> Option<Workflow> {
-    match name {
-        "standard" => Some(standard()),
-        "rake" => Some(rake()),
-        "service" => Some(service()),
-        _ => None,
-    }
+/// The built-ins, built once: every order read, placed or moved looks its workflow up, and
+/// building one afresh costs dozens of small allocations.
+static BUILT: LazyLock<[Arc<Workflow>; 3]> =
+    LazyLock::new(|| [standard(), rake(), service()].map(Arc::new));
+
+pub fn find(name: &str) -> Option<Arc<Workflow>> {
+    BUILT.iter().find(|w| w.name == name).cloned()
 }
 
 #[cfg(test)]

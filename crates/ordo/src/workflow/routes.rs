@@ -36,7 +36,8 @@ async fn get_workflow(
     _: Require<{ Permission::ViewWorkflows as u8 }>,
     ApiPath(name): ApiPath<String>,
 ) -> AppResult<ApiJson<Workflow>> {
-    Ok(ApiJson(store::get(state.db.conn(), &name).await?))
+    let workflow = store::get(state.db.conn(), &name).await?;
+    Ok(ApiJson(std::sync::Arc::unwrap_or_clone(workflow)))
 }
 
 /// Adds a workflow from a definition; it is validated (known states, every state reachable,

@@ -1,6 +1,8 @@
 //! Where workflows come from: the built-ins in code, custom ones from the database (so every
 //! instance sees a new workflow at once, without a restart).
 
+use std::sync::Arc;
+
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
 use serde_json::json;
 
@@ -42,17 +44,17 @@ fn parse(row: entity::Model) -> AppResult<Workflow> {
     })
 }
 
-pub async fn find<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<Option<Workflow>> {
+pub async fn find<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<Option<Arc<Workflow>>> {
     if let Some(workflow) = builtin::find(name) {
         return Ok(Some(workflow));
     }
     match entity::Entity::find_by_id(name.to_string()).one(db).await? {
-        Some(row) => parse(row).map(Some),
+        Some(row) => parse(row).map(|w| Some(Arc::new(w))),
         None => Ok(None),
     }
 }
 
-pub async fn get<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<Workflow> {
+pub async fn get<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<Arc<Workflow>> {
     find(db, name).await?.ok_or(AppError::NotFound("workflow"))
 }
 

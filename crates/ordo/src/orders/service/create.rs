@@ -1,5 +1,7 @@
 //! Placing an order.
 
+use std::sync::Arc;
+
 use crate::db::{Deferring, FixedInsert};
 use sea_orm::{ConnectionTrait, IntoActiveModel, Set, TryIntoModel};
 use serde_json::json;
@@ -112,7 +114,7 @@ pub struct PlacedOrder {
     pub order: order::Model,
     pub items: Vec<item::Model>,
     pub history: history::Model,
-    pub workflow: Workflow,
+    pub workflow: Arc<Workflow>,
 }
 
 pub async fn create(
