@@ -254,9 +254,43 @@ static STORED_TIME: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| {
 });
 
 fn parse_time(text: &str) -> Result<NaiveDateTime, chrono::ParseError> {
+    if let Some(at) = parse_stored_time(text.as_bytes()) {
+        return Ok(at);
+    }
     let mut parsed = Parsed::new();
     chrono::format::parse(&mut parsed, text, STORED_TIME.iter())?;
     parsed.to_naive_datetime_with_offset(0)
+}
+
+/// The stored form read digit by digit, or `None` for anything else (left to chrono, which says
+/// what is wrong). chrono's general parser took a twentieth of an order read's instructions.
+fn parse_stored_time(text: &[u8]) -> Option<NaiveDateTime> {
+    let number = |range: std::ops::Range<usize>| {
+        text.get(range)?.iter().try_fold(0u32, |value, byte| {
+            byte.is_ascii_digit()
+                .then(|| value * 10 + u32::from(byte - b'0'))
+        })
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b' '), (13, b':'), (16, b':')];
+    if !separators
+        .iter()
+        .all(|(at, byte)| text.get(*at) == Some(byte))
+    {
+        return None;
+    }
+    let nanos = match text.len() {
+        19 => 0,
+        length @ 21..=29 if text[19] == b'.' => {
+            number(20..length)? * 10u32.pow((29 - length) as u32)
+        }
+        _ => return None,
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(number(0..4)?).ok()?,
+        number(5..7)?,
+        number(8..10)?,
+    )?;
+    date.and_hms_nano_opt(number(11..13)?, number(14..16)?, number(17..19)?, nanos)
 }
 
 /// What [`sqlite_err`]'s messages start with.
@@ -470,9 +504,47 @@ mod tests {
         );
         assert!(bound(Value::ChronoTime(None)).is_err());
         assert_eq!(parse_time("2026-11-22 10:20:30.123456").unwrap(), at);
+        assert_eq!(parse_stored_time(b"2026-11-22 10:20:30.123456"), Some(at));
         assert_eq!(
             parse_time("2026-11-22 10:20:30").unwrap(),
             at.with_nanosecond(0).unwrap()
         );
+    }
+
+    #[test]
+    fn stored_times_read_digit_by_digit_as_chrono_reads_them() {
+        let forms = [
+            "2026-11-22 10:20:30",
+            "2026-11-22 10:20:30.1",
+            "2026-11-22 10:20:30.123",
+            "1999-02-28 23:59:59.999999",
+            "2024-02-29 00:00:00.000001",
+            "2026-11-22 10:20:30.123456789",
+        ];
+        for form in forms {
+            let mut parsed = Parsed::new();
+            chrono::format::parse(&mut parsed, form, STORED_TIME.iter()).unwrap();
+            let by_chrono = parsed.to_naive_datetime_with_offset(0).unwrap();
+            assert_eq!(
+                parse_stored_time(form.as_bytes()),
+                Some(by_chrono),
+                "{form}"
+            );
+        }
+        let refused = [
+            "2026-11-22T10:20:30",
+            "2026-11-22 10:20:30.",
+            "2026-11-22 10:20:30.1234567890",
+            "2026-02-30 10:20:30",
+            "2026-11-22 24:00:00",
+            "2026-11-22 10:20:3x",
+            "2026-11-22 10:20",
+            "+2026-11-22 10:20:30",
+        ];
+        for form in refused {
+            assert_eq!(parse_stored_time(form.as_bytes()), None, "{form}");
+        }
+        // What the fast path leaves is still read as before.
+        assert!(parse_time("2026-11-22 10:20:30.").is_err());
     }
 }

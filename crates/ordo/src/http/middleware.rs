@@ -5,6 +5,7 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::Router;
+use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -62,49 +63,54 @@ fn request_span(request: &Request) -> tracing::Span {
     tracing::info_span!("request", method = %request.method(), route, request_id)
 }
 
-/// Wraps `router` (all routes and the fallback) in the shared layers. Layers added later run
-/// first: the request context is outermost so every error body and log line names the request.
+/// Wraps `router` (all routes and the fallback) in the shared layers, listed outermost first:
+/// the request context is outermost so every error body and log line names the request.
+///
+/// They are stacked into one layer before the router gets them. The router wraps each layer it
+/// is given in a boxed service of its own and clones the whole chain for every request, so a
+/// dozen layers given one by one cost a dozen allocations a request, a tenth of an order read.
 pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let settings = &state.settings;
-    let mut router = router
+    let hsts = settings.hsts.then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
+    let shared = ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            metrics::track,
+            request_context,
         ))
-        .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(settings.request_timeout_secs),
-        ))
-        .layer(CompressionLayer::new())
-        .layer(cors(state))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn(errors::normalize_error_bodies))
+        .option_layer(hsts)
         .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ));
-    if settings.hsts {
-        router = router.layer(SetResponseHeaderLayer::overriding(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        ));
-    }
-    router
-        .layer(axum::middleware::from_fn(errors::normalize_error_bodies))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(cors(state))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(settings.request_timeout_secs),
+        ))
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            request_context,
-        ))
+            metrics::track,
+        ));
+    router.layer(shared)
 }
