@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use axum::{Extension, Router};
+use axum::Router;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use tokio::net::TcpListener;
 use utoipa::OpenApi as _;
@@ -112,9 +112,8 @@ pub fn router(state: &AppState) -> Router {
     let routes = Router::new()
         .merge(api)
         .merge(web::router(state))
-        .fallback(errors::not_found)
-        .layer(Extension(ops::openapi_document(&doc)));
-    middleware::apply(routes, state).with_state(state.clone())
+        .fallback(errors::not_found);
+    middleware::apply(routes, state, ops::openapi_document(&doc)).with_state(state.clone())
 }
 
 impl Server {

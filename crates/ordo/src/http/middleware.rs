@@ -3,17 +3,18 @@
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
-use axum::Router;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use axum::{Extension, Router};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use super::context::{request_context, RequestContext};
 use super::{errors, metrics};
+use crate::ops::OpenApiDocument;
 use crate::state::AppState;
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
@@ -63,44 +64,57 @@ fn request_span(request: &Request) -> tracing::Span {
     tracing::info_span!("request", method = %request.method(), route, request_id)
 }
 
+/// The headers that tell browsers what this site's pages may do, on every response (error
+/// bodies included). A page that needs its own policy sets it and keeps it.
+fn secure(headers: &mut HeaderMap, hsts: bool) {
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+}
+
 /// Wraps `router` (all routes and the fallback) in the shared layers, listed outermost first:
 /// the request context is outermost so every error body and log line names the request.
 ///
 /// They are stacked into one layer before the router gets them. The router wraps each layer it
 /// is given in a boxed service of its own and clones the whole chain for every request, so a
 /// dozen layers given one by one cost a dozen allocations a request, a tenth of an order read.
-pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+/// `openapi` is the API's description, for the routes that serve it.
+pub fn apply(
+    router: Router<AppState>,
+    state: &AppState,
+    openapi: OpenApiDocument,
+) -> Router<AppState> {
     let settings = &state.settings;
-    let hsts = settings.hsts.then(|| {
-        SetResponseHeaderLayer::overriding(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        )
-    });
+    let hsts = settings.hsts;
     let shared = ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             request_context,
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .map_response(move |mut response: Response| {
+            secure(response.headers_mut(), hsts);
+            response
+        })
         .layer(axum::middleware::from_fn(errors::normalize_error_bodies))
-        .option_layer(hsts)
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
         .layer(cors(state))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -111,6 +125,7 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
-        ));
+        ))
+        .layer(Extension(openapi));
     router.layer(shared)
 }

@@ -7,7 +7,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::state::AppState;
 
-pub use docs::openapi_document;
+pub use docs::{openapi_document, OpenApiDocument};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -44,6 +44,13 @@ async fn health_ready_metrics_and_docs(app: TestApp) {
         !headers.contains_key("strict-transport-security"),
         "HSTS only when configured"
     );
+    // An error the framework answers (here a method the route lacks), rewritten into the
+    // documented error body, carries them too.
+    let refused = app.put("/health", None, serde_json::json!({})).await;
+    assert_eq!(refused.expect(405)["error"]["code"], "METHOD_NOT_ALLOWED");
+    assert_eq!(refused.headers["x-content-type-options"], "nosniff");
+    assert_eq!(refused.headers["x-frame-options"], "DENY");
+    assert!(refused.headers.contains_key("content-security-policy"));
 
     let doc = app.get("/api/v1/openapi.json", None).await;
     let doc = doc.expect(200);
