@@ -182,14 +182,17 @@ pub fn service() -> Workflow {
     }
 }
 
-pub fn all() -> Vec<Workflow> {
-    vec![standard(), rake(), service()]
-}
-
 /// The built-ins, built once: every order read, placed or moved looks its workflow up, and
 /// building one afresh costs dozens of small allocations.
 static BUILT: LazyLock<[Arc<Workflow>; 3]> =
     LazyLock::new(|| [standard(), rake(), service()].map(Arc::new));
+
+pub fn all() -> Vec<Workflow> {
+    BUILT
+        .iter()
+        .map(|workflow| Workflow::clone(workflow))
+        .collect()
+}
 
 pub fn find(name: &str) -> Option<Arc<Workflow>> {
     BUILT.iter().find(|w| w.name == name).cloned()
