@@ -119,11 +119,17 @@ pub fn hash_secret(secret: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn access_tokens_round_trip_and_reject_tampering() {
+    /// Keys, and a token they issued just now for a new user and session, valid for a minute.
+    fn keys_and_token() -> (AccessTokenKeys, Uuid, Uuid, String) {
         let keys = AccessTokenKeys::new(b"0123456789abcdef0123456789abcdef");
         let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
         let token = keys.issue(user, session, Utc::now(), 60).unwrap();
+        (keys, user, session, token)
+    }
+
+    #[test]
+    fn access_tokens_round_trip_and_reject_tampering() {
+        let (keys, user, session, token) = keys_and_token();
         let claims = keys.verify(&token).unwrap();
         assert_eq!((claims.sub, claims.sid), (user, session));
         let other = AccessTokenKeys::new(b"another secret another secret 00");
@@ -136,9 +142,7 @@ mod tests {
 
     #[test]
     fn a_verified_token_answers_only_itself_and_only_until_it_expires() {
-        let keys = AccessTokenKeys::new(b"0123456789abcdef0123456789abcdef");
-        let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
-        let token = keys.issue(user, session, Utc::now(), 60).unwrap();
+        let (keys, user, session, token) = keys_and_token();
         let first = keys.verify(&token).unwrap();
         let again = keys.verify(&token).unwrap();
         assert_eq!(
