@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use reqwest::StatusCode;
+use http::{Method, StatusCode};
 
+use crate::client::Client;
 use crate::report::Result as Outcome;
 use crate::scenarios::{self, Shared};
 use crate::server::{Launch, Server};
@@ -66,15 +67,18 @@ pub async fn run(
     let ready_ms = restarted.elapsed().as_secs_f64() * 1000.0;
     let ids = acknowledged.lock().unwrap().clone();
     // A new client: the old one's pooled connections died with the server.
-    let client = reqwest::Client::new();
+    let client = Client::new(&server.url)?;
     let mut missing = 0u64;
     for id in &ids {
         let status = client
-            .get(format!("{}/api/v1/orders/{id}", shared.api.base))
-            .bearer_auth(&shared.data.manager.token)
-            .send()
+            .send(
+                Method::GET,
+                &format!("/api/v1/orders/{id}"),
+                Some(&shared.data.manager.auth),
+                None,
+            )
             .await?
-            .status();
+            .status;
         if status != StatusCode::OK {
             missing += 1;
             if first_errors.len() < 3 {

@@ -3,6 +3,11 @@
 //! requests per second, latency percentiles, errors, and the server's CPU and peak memory.
 //! Any error response fails the run.
 
+// As the server: glibc's malloc, free and realloc took a seventh of this program's instructions.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+mod client;
 mod crash;
 mod prepare;
 mod report;
@@ -17,6 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use clap::Parser;
 use hdrhistogram::Histogram;
+use http_body_util::BodyExt;
 
 use prepare::Api;
 use report::Result as Outcome;
@@ -144,7 +150,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             server
         }
     };
-    let api = Api::new(&server.url);
+    let api = Api::new(&server.url)?;
     let data = prepare::prepare(
         &api,
         &args.admin_email,
@@ -298,20 +304,23 @@ async fn scenario(
 async fn export(shared: &Arc<Shared>, pid: Option<u32>) -> anyhow::Result<Outcome> {
     let sampler = Sampler::start(pid);
     let started = Instant::now();
-    let mut res = shared
+    let res = shared
         .api
         .client
-        .get(format!(
-            "{}/api/v1/orders/export?format=csv",
-            shared.api.base
-        ))
-        .bearer_auth(&shared.data.manager.token)
-        .send()
+        .open(
+            http::Method::GET,
+            "/api/v1/orders/export?format=csv",
+            Some(&shared.data.manager.auth),
+            None,
+        )
         .await?;
     let ok = res.status().is_success();
+    let mut body = res.into_body();
     let mut lines = 0u64;
-    while let Some(chunk) = res.chunk().await? {
-        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+    while let Some(frame) = body.frame().await {
+        if let Some(chunk) = frame?.data_ref() {
+            lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        }
     }
     let elapsed = started.elapsed().as_secs_f64();
     let (cpu, rss) = sampler.finish();

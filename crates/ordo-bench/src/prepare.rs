@@ -2,14 +2,18 @@
 //! customer records, stock enough for every order a run can place, and pools of order ids.
 
 use anyhow::{bail, Context};
+use http::{HeaderValue, Method};
 use serde_json::{json, Value};
+
+use crate::client::Client;
 
 pub const PASSWORD: &str = "bench passphrase 2026";
 
 #[derive(Clone)]
 pub struct Session {
     pub email: String,
-    pub token: String,
+    /// `Bearer` and the access token, made once.
+    pub auth: HeaderValue,
 }
 
 pub struct Dataset {
@@ -24,59 +28,45 @@ pub struct Dataset {
 }
 
 pub struct Api {
-    pub client: reqwest::Client,
-    pub base: String,
+    pub client: Client,
 }
 
 impl Api {
-    pub fn new(base: &str) -> Api {
-        Api {
-            client: reqwest::Client::builder()
-                .pool_max_idle_per_host(256)
-                .build()
-                .expect("HTTP client"),
-            base: base.trim_end_matches('/').to_string(),
-        }
+    pub fn new(base: &str) -> anyhow::Result<Api> {
+        Ok(Api {
+            client: Client::new(base)?,
+        })
     }
 
     pub async fn call(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
-        token: Option<&str>,
+        auth: Option<&HeaderValue>,
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
-        let mut req = self
+        let reply = self
             .client
-            .request(method.clone(), format!("{}{path}", self.base));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
+            .send(method.clone(), path, auth, body.as_ref())
+            .await?;
+        if !reply.status.is_success() {
+            bail!(
+                "{method} {path}: {} {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            );
         }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await?;
-        let status = res.status();
-        let text = res.text().await?;
-        if !status.is_success() {
-            bail!("{method} {path}: {status} {text}");
-        }
-        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+        Ok(serde_json::from_slice(&reply.body).unwrap_or(Value::Null))
     }
 
     pub async fn login(&self, email: &str, password: &str) -> anyhow::Result<Session> {
         let body = json!({ "email": email, "password": password });
         let res = self
-            .call(
-                reqwest::Method::POST,
-                "/api/v1/auth/login",
-                None,
-                Some(body),
-            )
+            .call(Method::POST, "/api/v1/auth/login", None, Some(body))
             .await?;
         Ok(Session {
             email: email.to_string(),
-            token: res["accessToken"].as_str().context("no token")?.to_string(),
+            auth: Client::bearer(res["accessToken"].as_str().context("no token")?),
         })
     }
 
@@ -85,9 +75,9 @@ impl Api {
                            "firstName": "Bench", "lastName": role });
         let created = self
             .call(
-                reqwest::Method::POST,
+                Method::POST,
                 "/api/v1/admin/users",
-                Some(&admin.token),
+                Some(&admin.auth),
                 Some(body),
             )
             .await;
@@ -103,7 +93,7 @@ impl Api {
     /// Up to `max` ids (and numbers) from `query`, page after page by cursor.
     async fn ids(
         &self,
-        token: &str,
+        auth: &HeaderValue,
         query: &str,
         max: usize,
     ) -> anyhow::Result<Vec<(String, String)>> {
@@ -114,9 +104,7 @@ impl Api {
                 Some(c) => format!("/api/v1/orders?limit=100&{query}&cursor={c}"),
                 None => format!("/api/v1/orders?limit=100&{query}"),
             };
-            let page = self
-                .call(reqwest::Method::GET, &path, Some(token), None)
-                .await?;
+            let page = self.call(Method::GET, &path, Some(auth), None).await?;
             for order in page["items"].as_array().into_iter().flatten() {
                 out.push((
                     order["id"].as_str().unwrap_or_default().to_string(),
@@ -148,19 +136,14 @@ pub async fn prepare(
         let email = format!("bench-customer{i}@bench.ordo.test");
         let session = api.account(&admin, &email, "customer").await?;
         let me = api
-            .call(
-                reqwest::Method::GET,
-                "/api/v1/auth/me",
-                Some(&session.token),
-                None,
-            )
+            .call(Method::GET, "/api/v1/auth/me", Some(&session.auth), None)
             .await?;
         let body = json!({ "name": format!("Bench Customer {i}"), "userId": me["id"] });
         if let Err(err) = api
             .call(
-                reqwest::Method::POST,
+                Method::POST,
                 "/api/v1/customers",
-                Some(&admin.token),
+                Some(&admin.auth),
                 Some(body),
             )
             .await
@@ -173,9 +156,9 @@ pub async fn prepare(
     }
     let listed = api
         .call(
-            reqwest::Method::GET,
+            Method::GET,
             "/api/v1/products?limit=100",
-            Some(&admin.token),
+            Some(&admin.auth),
             None,
         )
         .await?;
@@ -187,9 +170,9 @@ pub async fn prepare(
         let id = p["id"].as_str().unwrap_or_default().to_string();
         let body = json!({ "change": "100000000", "kind": "receipt", "reason": "benchmark stock" });
         api.call(
-            reqwest::Method::PATCH,
+            Method::PATCH,
             &format!("/api/v1/products/{id}/stock"),
-            Some(&admin.token),
+            Some(&admin.auth),
             Some(body),
         )
         .await?;
@@ -198,11 +181,11 @@ pub async fn prepare(
     if products.len() < 3 {
         bail!("the catalog needs at least 3 products sold by the piece");
     }
-    let sample = api.ids(&manager.token, "sort=createdAt", 2_000).await?;
+    let sample = api.ids(&manager.auth, "sort=createdAt", 2_000).await?;
     let mut toggles = Vec::new();
     for (status, on_hold) in [("in_progress", false), ("on_hold", true)] {
         let query = format!("workflow=service&status={status}");
-        for (id, _) in api.ids(&manager.token, &query, 5_000).await? {
+        for (id, _) in api.ids(&manager.auth, &query, 5_000).await? {
             toggles.push(tokio::sync::Mutex::new((id, on_hold)));
         }
     }

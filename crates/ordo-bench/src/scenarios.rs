@@ -3,9 +3,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use http::{HeaderValue, Method};
 use rand::seq::SliceRandom;
 use rand::Rng;
-use reqwest::Method;
 use serde_json::json;
 
 use crate::prepare::{Api, Dataset, PASSWORD};
@@ -46,10 +46,10 @@ async fn request(
     shared: &Shared,
     method: Method,
     path: &str,
-    token: &str,
+    auth: &HeaderValue,
     body: Option<serde_json::Value>,
 ) -> Outcome {
-    response_body(shared, method, path, token, body)
+    response_body(shared, method, path, auth, body)
         .await
         .map(|_| ())
 }
@@ -59,26 +59,22 @@ async fn response_body(
     shared: &Shared,
     method: Method,
     path: &str,
-    token: &str,
+    auth: &HeaderValue,
     body: Option<serde_json::Value>,
 ) -> Result<bytes::Bytes, String> {
-    let mut req = shared
+    let reply = shared
         .api
         .client
-        .request(method, format!("{}{path}", shared.api.base))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.map_err(|e| e.to_string())?;
-    let status = res.status();
-    let bytes = res.bytes().await.map_err(|e| e.to_string())?;
-    if status.is_success() {
-        Ok(bytes)
+        .send(method, path, Some(auth), body.as_ref())
+        .await
+        .map_err(|e| e.to_string())?;
+    if reply.status.is_success() {
+        Ok(reply.body)
     } else {
         Err(format!(
-            "{path}: {status} {}",
-            String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+            "{path}: {} {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)])
         ))
     }
 }
@@ -98,7 +94,7 @@ pub async fn create_order(shared: &Shared, client: usize) -> Result<String, Stri
         shared,
         Method::POST,
         "/api/v1/orders",
-        &customer.token,
+        &customer.auth,
         Some(json!({ "items": items })),
     )
     .await?;
@@ -111,7 +107,7 @@ pub async fn create_order(shared: &Shared, client: usize) -> Result<String, Stri
 
 pub async fn run_one(name: &str, shared: &Arc<Shared>, client: usize) -> Outcome {
     let data = &shared.data;
-    let manager = &data.manager.token;
+    let manager = &data.manager.auth;
     match name {
         "create-order" => create_order(shared, client).await.map(|_| ()),
         "get-order" => {
@@ -183,18 +179,16 @@ pub async fn run_one(name: &str, shared: &Arc<Shared>, client: usize) -> Outcome
         "login" => {
             let customer = &data.customers[client % data.customers.len()];
             let body = json!({ "email": customer.email, "password": PASSWORD });
-            let res = shared
+            let reply = shared
                 .api
                 .client
-                .post(format!("{}/api/v1/auth/login", shared.api.base))
-                .json(&body)
-                .send()
+                .send(Method::POST, "/api/v1/auth/login", None, Some(&body))
                 .await
                 .map_err(|e| e.to_string())?;
-            if res.status().is_success() {
+            if reply.status.is_success() {
                 Ok(())
             } else {
-                Err(format!("login: {}", res.status()))
+                Err(format!("login: {}", reply.status))
             }
         }
         "mixed" => {

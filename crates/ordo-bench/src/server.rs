@@ -6,6 +6,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use http::Method;
+
+use crate::client::Client;
 
 pub struct Server {
     pub url: String,
@@ -83,11 +86,11 @@ impl Server {
     }
 
     async fn wait_ready(&self, limit: Duration) -> anyhow::Result<()> {
-        let client = reqwest::Client::new();
+        let client = Client::new(&self.url)?;
         let started = Instant::now();
         while started.elapsed() < limit {
-            if let Ok(res) = client.get(format!("{}/ready", self.url)).send().await {
-                if res.status().is_success() {
+            if let Ok(reply) = client.send(Method::GET, "/ready", None, None).await {
+                if reply.status.is_success() {
                     return Ok(());
                 }
             }
