@@ -3,13 +3,16 @@
 //! Labels use the matched route template (`/api/v1/admin/users/{id}`), never the raw path, so the
 //! number of series stays bounded.
 
+use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -20,15 +23,55 @@ use crate::state::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
-    route: String,
+    method: MethodLabel,
+    route: RouteLabel,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
-    route: String,
+    method: MethodLabel,
+    route: RouteLabel,
+}
+
+/// The request's method, as a label: shared, not copied into a new string for every request.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct MethodLabel(Method);
+
+impl EncodeLabelValue for MethodLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.0.as_str())
+    }
+}
+
+/// The matched route's template (a counted reference to the router's own text), or none.
+#[derive(Clone, Debug)]
+struct RouteLabel(Option<MatchedPath>);
+
+impl RouteLabel {
+    fn as_str(&self) -> &str {
+        self.0.as_ref().map_or("unmatched", MatchedPath::as_str)
+    }
+}
+
+impl PartialEq for RouteLabel {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RouteLabel {}
+
+impl Hash for RouteLabel {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl EncodeLabelValue for RouteLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.as_str())
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -76,20 +119,17 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    fn observe(&self, method: MethodLabel, route: RouteLabel, status: u16, seconds: f64) {
+        let by_route = RouteLabels { method, route };
+        self.latency.get_or_create(&by_route).observe(seconds);
+        let RouteLabels { method, route } = by_route;
         self.requests
             .get_or_create(&RequestLabels {
-                method: method.to_string(),
-                route: route.to_string(),
+                method,
+                route,
                 status,
             })
             .inc();
-        self.latency
-            .get_or_create(&RouteLabels {
-                method: method.to_string(),
-                route: route.to_string(),
-            })
-            .observe(seconds);
     }
 
     /// Renders the text exposition format, with pool gauges read at scrape time.
@@ -112,16 +152,12 @@ pub type SharedMetrics = Arc<Metrics>;
 
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+    let method = MethodLabel(request.method().clone());
+    let route = RouteLabel(request.extensions().get::<MatchedPath>().cloned());
     let response = next.run(request).await;
     state.metrics.observe(
-        &method,
-        &route,
+        method,
+        route,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );

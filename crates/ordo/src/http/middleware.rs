@@ -20,14 +20,20 @@ use crate::state::AppState;
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
      script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
-fn cors(state: &AppState) -> CorsLayer {
+/// The cross-origin rules, when any browser origin is allowed: with none (the default) the API is
+/// for its own web app alone and the layer would only add headers that allow nothing (it was also
+/// cloned, with its lists, several times a request).
+fn cors(state: &AppState) -> Option<CorsLayer> {
+    if state.settings.cors_origins.is_empty() {
+        return None;
+    }
     let origins: Vec<HeaderValue> = state
         .settings
         .cors_origins
         .iter()
         .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
         .collect();
-    CorsLayer::new()
+    let layer = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([
             Method::GET,
@@ -47,7 +53,8 @@ fn cors(state: &AppState) -> CorsLayer {
             header::ETAG,
             header::RETRY_AFTER,
         ])
-        .max_age(Duration::from_secs(3600))
+        .max_age(Duration::from_secs(3600));
+    Some(layer)
 }
 
 fn request_span(request: &Request) -> tracing::Span {
@@ -122,7 +129,7 @@ pub fn apply(
             response
         })
         .layer(axum::middleware::from_fn(errors::normalize_error_bodies))
-        .layer(cors(state))
+        .option_layer(cors(state))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

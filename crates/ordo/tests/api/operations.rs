@@ -23,7 +23,9 @@ async fn health_ready_metrics_and_docs(app: TestApp) {
     let text = String::from_utf8(metrics.bytes.clone()).unwrap();
     assert!(text.contains("ordo_http_requests_total"), "{text}");
     assert!(
-        text.contains(r#"route="/api/v1/admin/users/{id}""#),
+        text.contains(
+            r#"ordo_http_requests_total{method="GET",route="/api/v1/admin/users/{id}",status="401"} 1"#
+        ),
         "{text}"
     );
     assert!(
