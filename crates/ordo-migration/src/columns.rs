@@ -106,6 +106,32 @@ pub fn index(table: &str, index_name: &str, cols: &[&str]) -> IndexCreateStateme
     idx.to_owned()
 }
 
+/// An index as migrations list it: (table, index name, columns).
+pub type IndexDef = (&'static str, &'static str, &'static [&'static str]);
+
+/// Creates the indexes in `add`, then drops those in `drop`: a replaced index goes only once its
+/// successor is there (MySQL needs one on every foreign key's column meanwhile).
+pub async fn swap_indexes(
+    manager: &SchemaManager<'_>,
+    add: &[IndexDef],
+    drop: &[IndexDef],
+) -> Result<(), DbErr> {
+    for (table, index_name, cols) in add {
+        manager.create_index(index(table, index_name, cols)).await?;
+    }
+    for (table, index_name, _) in drop {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name(*index_name)
+                    .table(name(table))
+                    .to_owned(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 pub fn unique_index(table: &str, index_name: &str, cols: &[&str]) -> IndexCreateStatement {
     let mut idx = index(table, index_name, cols);
     idx.unique().to_owned()

@@ -16,6 +16,7 @@ mod m0007_order_stats;
 mod m0008_order_due_stats;
 mod m0009_search_pending;
 mod m0010_search_merges;
+mod m0011_order_detail_order;
 
 pub use m0009_search_pending::APPLY_PENDING_SEARCH;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_order_due_stats::Migration),
             Box::new(m0009_search_pending::Migration),
             Box::new(m0010_search_merges::Migration),
+            Box::new(m0011_order_detail_order::Migration),
         ]
     }
 }

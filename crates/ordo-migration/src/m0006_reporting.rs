@@ -13,7 +13,7 @@ impl MigrationName for Migration {
     }
 }
 
-const INDEXES: [(&str, &str, &[&str]); 10] = [
+const INDEXES: [IndexDef; 10] = [
     (
         "orders",
         "ix_orders_period",
@@ -74,7 +74,7 @@ const INDEXES: [(&str, &str, &[&str]); 10] = [
 ];
 
 /// Indexes the ones above make redundant: (table, name, columns) to drop, and to restore on down.
-const REPLACED: [(&str, &str, &[&str]); 2] = [
+const REPLACED: [IndexDef; 2] = [
     ("orders", "ix_orders_created", &["created_at"]),
     (
         "order_items",
@@ -86,26 +86,10 @@ const REPLACED: [(&str, &str, &[&str]); 2] = [
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, index_name, cols) in INDEXES {
-            manager.create_index(index(table, index_name, cols)).await?;
-        }
-        for (table, index_name, _) in REPLACED {
-            manager
-                .drop_index(Index::drop().name(index_name).table(name(table)).to_owned())
-                .await?;
-        }
-        Ok(())
+        swap_indexes(manager, &INDEXES, &REPLACED).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, index_name, cols) in REPLACED {
-            manager.create_index(index(table, index_name, cols)).await?;
-        }
-        for (table, index_name, _) in INDEXES {
-            manager
-                .drop_index(Index::drop().name(index_name).table(name(table)).to_owned())
-                .await?;
-        }
-        Ok(())
+        swap_indexes(manager, &REPLACED, &INDEXES).await
     }
 }
