@@ -264,9 +264,10 @@ struct ReservationMovement {
 }
 
 impl ReservationMovement {
-    /// The INSERT .. SELECT, its text kept; the values in the order the builder binds them.
+    /// The INSERT .. SELECT, its text kept; the values in the order the builder binds them. The
+    /// query is built only while the text is not known yet: building it cost more than the rest
+    /// of a line's reservation.
     fn statement(self, backend: DatabaseBackend) -> Result<Statement, DbErr> {
-        let query = self.query()?;
         static INSERT: FixedSql = FixedSql::new();
         let values = vec![
             self.id.into(),
@@ -278,7 +279,15 @@ impl ReservationMovement {
             self.at.into(),
             self.product_id.into(),
         ];
-        Ok(INSERT.statement(backend, values, |b| b.build(&query)))
+        let mut invalid = None;
+        let statement = INSERT.statement(backend, values, |b| match self.query() {
+            Ok(query) => b.build(&query),
+            Err(err) => {
+                invalid = Some(err);
+                Statement::from_string(b, String::new())
+            }
+        });
+        invalid.map_or(Ok(statement), Err)
     }
 
     fn query(&self) -> Result<sea_orm::sea_query::InsertStatement, DbErr> {
