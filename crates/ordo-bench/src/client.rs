@@ -20,6 +20,21 @@ pub struct Reply {
     pub body: Bytes,
 }
 
+impl Reply {
+    /// The body of a successful response; otherwise what the server said, with the request.
+    pub fn success(self, request: &str) -> Result<Bytes, String> {
+        if self.status.is_success() {
+            Ok(self.body)
+        } else {
+            Err(format!(
+                "{request}: {} {}",
+                self.status,
+                String::from_utf8_lossy(&self.body[..self.body.len().min(300)])
+            ))
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Client {
     pool: hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>,
@@ -27,11 +42,14 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for the server at `base` (`http://host:port`).
+    /// A client for the server at `base` (`http://host:port`, served from the root).
     pub fn new(base: &str) -> anyhow::Result<Client> {
         let uri: Uri = base.parse().with_context(|| format!("not a URL: {base}"))?;
         if uri.scheme() != Some(&Scheme::HTTP) {
             bail!("the server's URL must start with http:// (got {base})");
+        }
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            bail!("the server's URL must be only http://host:port (got {base})");
         }
         let authority = uri
             .authority()
@@ -46,14 +64,15 @@ impl Client {
     }
 
     /// The `Authorization` header for an access token.
-    pub fn bearer(token: &str) -> HeaderValue {
+    pub fn bearer(token: &str) -> anyhow::Result<HeaderValue> {
         let mut value = HeaderValue::try_from(format!("Bearer {token}"))
-            .expect("an access token is header-safe");
+            .context("the access token is not a valid header value")?;
         value.set_sensitive(true);
-        value
+        Ok(value)
     }
 
-    /// Sends a request and reads its response as it streams (`path` with its query).
+    /// Sends a request (`path` with its query) and answers the response's head; the caller reads
+    /// the body as it streams.
     pub async fn open(
         &self,
         method: Method,
@@ -67,6 +86,7 @@ impl Client {
             .path_and_query(path)
             .build()
             .with_context(|| format!("not a request target: {path}"))?;
+        let method_name = method.clone();
         let mut request = Request::builder().method(method).uri(uri);
         if let Some(auth) = auth {
             request = request.header(AUTHORIZATION, auth);
@@ -78,7 +98,12 @@ impl Client {
             }
             None => Bytes::new(),
         };
-        Ok(self.pool.request(request.body(Full::new(body))?).await?)
+        let request = request.body(Full::new(body))?;
+        // The client's own error names neither the request nor its cause: `{:#}` shows both.
+        self.pool
+            .request(request)
+            .await
+            .with_context(|| format!("{method_name} {path}"))
     }
 
     /// Sends a request and reads the whole response.
@@ -93,5 +118,32 @@ impl Client {
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
         Ok(Reply { status, body })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Client;
+
+    #[test]
+    fn takes_only_a_plain_http_server_address() {
+        assert!(Client::new("http://127.0.0.1:8080").is_ok());
+        assert!(Client::new("http://localhost:8080/").is_ok());
+        for refused in [
+            "https://127.0.0.1:8080",
+            "127.0.0.1:8080",
+            "http://127.0.0.1:8080/ordo",
+            "http://127.0.0.1:8080/?x=1",
+            "not a url",
+        ] {
+            let err = Client::new(refused).err();
+            assert!(err.is_some(), "{refused} was taken");
+        }
+    }
+
+    #[test]
+    fn refuses_a_token_that_cannot_be_a_header() {
+        assert!(Client::bearer("abc.def-ghi_jkl").is_ok());
+        assert!(Client::bearer("line\nbreak").is_err());
     }
 }

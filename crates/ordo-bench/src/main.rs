@@ -31,7 +31,8 @@ use scenarios::Shared;
 #[derive(Parser)]
 #[command(version, about = "Load generator for Ordo")]
 struct Args {
-    /// Use the server running at this URL instead of starting one (with --admin-email/--admin-password).
+    /// Use the server running at this URL (plain `http://host:port`) instead of starting one
+    /// (with --admin-email/--admin-password).
     #[arg(long)]
     url: Option<String>,
     #[arg(long, default_value = "bench-admin@bench.ordo.test")]

@@ -49,14 +49,10 @@ impl Api {
             .client
             .send(method.clone(), path, auth, body.as_ref())
             .await?;
-        if !reply.status.is_success() {
-            bail!(
-                "{method} {path}: {} {}",
-                reply.status,
-                String::from_utf8_lossy(&reply.body)
-            );
-        }
-        Ok(serde_json::from_slice(&reply.body).unwrap_or(Value::Null))
+        let body = reply
+            .success(&format!("{method} {path}"))
+            .map_err(anyhow::Error::msg)?;
+        Ok(serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
     pub async fn login(&self, email: &str, password: &str) -> anyhow::Result<Session> {
@@ -66,7 +62,7 @@ impl Api {
             .await?;
         Ok(Session {
             email: email.to_string(),
-            auth: Client::bearer(res["accessToken"].as_str().context("no token")?),
+            auth: Client::bearer(res["accessToken"].as_str().context("no token")?)?,
         })
     }
 

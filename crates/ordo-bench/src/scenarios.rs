@@ -62,21 +62,13 @@ async fn response_body(
     auth: &HeaderValue,
     body: Option<serde_json::Value>,
 ) -> Result<bytes::Bytes, String> {
-    let reply = shared
+    shared
         .api
         .client
         .send(method, path, Some(auth), body.as_ref())
         .await
-        .map_err(|e| e.to_string())?;
-    if reply.status.is_success() {
-        Ok(reply.body)
-    } else {
-        Err(format!(
-            "{path}: {} {}",
-            reply.status,
-            String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)])
-        ))
-    }
+        .map_err(|e| format!("{e:#}"))?
+        .success(path)
 }
 
 /// A customer orders three products; answers the new order's id.
@@ -184,7 +176,7 @@ pub async fn run_one(name: &str, shared: &Arc<Shared>, client: usize) -> Outcome
                 .client
                 .send(Method::POST, "/api/v1/auth/login", None, Some(&body))
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| format!("{e:#}"))?;
             if reply.status.is_success() {
                 Ok(())
             } else {

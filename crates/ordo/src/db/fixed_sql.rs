@@ -54,6 +54,17 @@ impl FixedSql {
         self.shaped(backend, 0, values, build)
     }
 
+    /// [`FixedSql::statement`] for a `build` that can fail; a failure is answered and nothing is
+    /// kept.
+    pub fn try_statement<E>(
+        &self,
+        backend: DatabaseBackend,
+        values: Vec<Value>,
+        build: impl FnOnce(DatabaseBackend) -> Result<Statement, E>,
+    ) -> Result<Statement, E> {
+        self.try_shaped(backend, 0, values, build)
+    }
+
     /// [`FixedSql::statement`] for a statement whose text also depends on `shape` (which
     /// columns it names, say): the kept text is reused only for the shape it was built for.
     fn shaped(
@@ -63,17 +74,33 @@ impl FixedSql {
         values: Vec<Value>,
         build: impl FnOnce(DatabaseBackend) -> Statement,
     ) -> Statement {
+        let built = self.try_shaped(backend, shape, values, |b| {
+            Ok::<_, std::convert::Infallible>(build(b))
+        });
+        match built {
+            Ok(statement) => statement,
+            Err(never) => match never {},
+        }
+    }
+
+    fn try_shaped<E>(
+        &self,
+        backend: DatabaseBackend,
+        shape: u64,
+        values: Vec<Value>,
+        build: impl FnOnce(DatabaseBackend) -> Result<Statement, E>,
+    ) -> Result<Statement, E> {
         let slot = &self.built[slot(backend)];
         if let Some((sql, takes, built_for)) = slot.get() {
             if *takes == values.len() && *built_for == shape {
-                return Statement {
+                return Ok(Statement {
                     sql: sql.clone(),
                     values: Some(Values(values)),
                     db_backend: backend,
-                };
+                });
             }
         }
-        let built = build(backend);
+        let built = build(backend)?;
         let takes = built.values.as_ref().map_or(0, |v| v.0.len());
         if takes == values.len() {
             let _ = slot.set((built.sql.clone(), takes, shape));
@@ -85,7 +112,7 @@ impl FixedSql {
                 "a fixed statement was given the wrong number of values; built every time"
             );
         }
-        built
+        Ok(built)
     }
 }
 

@@ -218,6 +218,7 @@ mod tests {
         at: chrono::DateTime<chrono::Utc>,
         amount: rust_decimal::Decimal,
         id: uuid::Uuid,
+        by_priority: std::collections::BTreeMap<i32, i64>,
         #[serde(flatten)]
         extra: serde_json::Value,
     }
@@ -250,6 +251,7 @@ mod tests {
             at: chrono::DateTime::from_timestamp(1_790_000_000, 123_456_000).unwrap(),
             amount: rust_decimal::Decimal::new(-300_553, 2),
             id: uuid::Uuid::now_v7(),
+            by_priority: [(1, 12), (4, -3)].into(),
             extra: serde_json::json!({
                 "attributes": { "grade": "S355", "nested": [1, 2.5, null, true, "x\ny"] },
                 "empty": {}

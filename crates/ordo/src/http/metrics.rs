@@ -35,12 +35,31 @@ struct RouteLabels {
 }
 
 /// The request's method, as a label: shared, not copied into a new string for every request.
+/// Methods outside HTTP's own (any token a client sends) are all `OTHER`, so that they cannot
+/// add series without bound.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
-struct MethodLabel(Method);
+struct MethodLabel(Option<Method>);
+
+impl MethodLabel {
+    fn of(method: &Method) -> MethodLabel {
+        static KNOWN: [Method; 9] = [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::HEAD,
+            Method::OPTIONS,
+            Method::CONNECT,
+            Method::TRACE,
+        ];
+        MethodLabel(KNOWN.contains(method).then(|| method.clone()))
+    }
+}
 
 impl EncodeLabelValue for MethodLabel {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
-        encoder.write_str(self.0.as_str())
+        encoder.write_str(self.0.as_ref().map_or("OTHER", Method::as_str))
     }
 }
 
@@ -152,7 +171,7 @@ pub type SharedMetrics = Arc<Metrics>;
 
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = MethodLabel(request.method().clone());
+    let method = MethodLabel::of(request.method());
     let route = RouteLabel(request.extensions().get::<MatchedPath>().cloned());
     let response = next.run(request).await;
     state.metrics.observe(

@@ -20,9 +20,10 @@ use crate::state::AppState;
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
      script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
-/// The cross-origin rules, when any browser origin is allowed: with none (the default) the API is
-/// for its own web app alone and the layer would only add headers that allow nothing (it was also
-/// cloned, with its lists, several times a request).
+/// The cross-origin rules, when any browser origin is allowed. With none (the default) the API is
+/// for its own web app alone: without the layer a preflight (`OPTIONS`) is refused as any
+/// unknown method is (405), and no response carries `Vary: origin` or other cross-origin headers,
+/// which allowed nothing (the layer was also cloned, with its lists, several times a request).
 fn cors(state: &AppState) -> Option<CorsLayer> {
     if state.settings.cors_origins.is_empty() {
         return None;

@@ -279,15 +279,7 @@ impl ReservationMovement {
             self.at.into(),
             self.product_id.into(),
         ];
-        let mut invalid = None;
-        let statement = INSERT.statement(backend, values, |b| match self.query() {
-            Ok(query) => b.build(&query),
-            Err(err) => {
-                invalid = Some(err);
-                Statement::from_string(b, String::new())
-            }
-        });
-        invalid.map_or(Ok(statement), Err)
+        INSERT.try_statement(backend, values, |b| Ok(b.build(&self.query()?)))
     }
 
     fn query(&self) -> Result<sea_orm::sea_query::InsertStatement, DbErr> {

@@ -11,20 +11,23 @@ async fn health_ready_metrics_and_docs(app: TestApp) {
     let ready = app.get("/ready", None).await;
     assert_eq!(ready.expect(200)["components"]["database"]["status"], "up");
 
-    // A request to a templated route shows up in the metrics under its template, not its path.
-    app.get(
-        "/api/v1/admin/users/00000000-0000-0000-0000-000000000000",
-        None,
-    )
-    .await
-    .expect(401);
+    // Requests to a templated route show up in the metrics under its template, not their paths,
+    // counted in one series.
+    for id in [
+        "00000000-0000-0000-0000-000000000000",
+        "00000000-0000-0000-0000-000000000001",
+    ] {
+        app.get(&format!("/api/v1/admin/users/{id}"), None)
+            .await
+            .expect(401);
+    }
     let metrics = app.get("/metrics", None).await;
     metrics.expect(200);
     let text = String::from_utf8(metrics.bytes.clone()).unwrap();
     assert!(text.contains("ordo_http_requests_total"), "{text}");
     assert!(
         text.contains(
-            r#"ordo_http_requests_total{method="GET",route="/api/v1/admin/users/{id}",status="401"} 1"#
+            r#"ordo_http_requests_total{method="GET",route="/api/v1/admin/users/{id}",status="401"} 2"#
         ),
         "{text}"
     );
@@ -142,6 +145,46 @@ async fn cors_allows_only_configured_origins(app: TestApp) {
     );
     let denied = app.send(preflight("https://evil.example.com")).await;
     assert_eq!(denied.header("access-control-allow-origin"), None);
+}
+
+/// With no origin configured (the default) the API is for the web app served beside it: a
+/// preflight is refused as any unknown method is, and no response carries cross-origin headers.
+async fn no_cross_origin_headers_without_origins(app: TestApp) {
+    let preflight = app
+        .send(
+            app.client
+                .request(reqwest::Method::OPTIONS, app.url("/api/v1/auth/login"))
+                .header("origin", "https://shop.example.com")
+                .header("access-control-request-method", "POST"),
+        )
+        .await;
+    assert_eq!(preflight.status, 405);
+    assert_eq!(preflight.header("access-control-allow-origin"), None);
+    let health = app
+        .send(
+            app.client
+                .get(app.url("/health"))
+                .header("origin", "https://shop.example.com"),
+        )
+        .await;
+    assert_eq!(health.status, 200);
+    for name in [
+        "access-control-allow-origin",
+        "access-control-expose-headers",
+    ] {
+        assert_eq!(health.header(name), None, "{name}");
+    }
+    assert!(health.header("vary").is_none_or(|v| !v.contains("origin")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_no_cross_origin_headers_without_origins() {
+    crate::harness::run_with(
+        crate::harness::Backend::Sqlite,
+        |_| {},
+        no_cross_origin_headers_without_origins,
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

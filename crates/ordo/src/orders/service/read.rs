@@ -430,6 +430,44 @@ mod tests {
             .collect()
     }
 
+    /// An order's history and shipments come out of their indexes in the order they are shown
+    /// (time, then id): no sort of their rows on every order read.
+    #[tokio::test]
+    async fn history_and_shipments_are_read_in_order_from_their_indexes() {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        ordo_migration::Migrator::up(&db, None).await.unwrap();
+        let id = Uuid::now_v7();
+        for (what, stmt) in [
+            ("history", store::history_of(id).build(DbBackend::Sqlite)),
+            (
+                "shipments",
+                store::shipments_of(id).build(DbBackend::Sqlite),
+            ),
+        ] {
+            let steps = plan(&db, stmt).await;
+            assert!(
+                steps.iter().all(|s| !s.contains("TEMP B-TREE")),
+                "{what}: {steps:?}"
+            );
+            assert!(steps[0].contains("USING INDEX"), "{what}: {steps:?}");
+        }
+        // The migration that made those indexes can be undone (the indexes before it come
+        // back) and applied again.
+        let history = || store::history_of(id).build(DbBackend::Sqlite);
+        ordo_migration::Migrator::down(&db, Some(1)).await.unwrap();
+        let steps = plan(&db, history()).await;
+        assert!(
+            steps[0].contains("ix_order_status_history_order ("),
+            "{steps:?}"
+        );
+        ordo_migration::Migrator::up(&db, None).await.unwrap();
+        let steps = plan(&db, history()).await;
+        assert!(
+            steps[0].contains("ix_order_status_history_order_time"),
+            "{steps:?}"
+        );
+    }
+
     /// A page after a cursor reads the sort column's index from the cursor on and stops when the
     /// page is full, instead of gathering every row past the cursor from two index searches and
     /// sorting them first. Rows that tie on the sort value are still sorted by id as they are
