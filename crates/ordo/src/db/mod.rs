@@ -45,7 +45,7 @@ const WRITER_CACHE: &str = "-16384";
 /// over (SQLite's default is 1,000). [`checkpoint`] copies the log into the database beside the
 /// writers and has it finished between two groups at half this length, so the writers' own
 /// checkpoint only comes should that thread fall behind. Each finish holds the writers for
-/// 9-15 ms (mostly the database file's sync): at 25,000 pages it came twice a second at 4,000
+/// up to about 15 ms (mostly the database file's sync): at 25,000 pages it came twice a second at 4,000
 /// orders a second, often enough to set create-order's p99. Half this length is a second or two
 /// of created orders at full speed, a log file of about 200 MB.
 pub(crate) const WAL_CHECKPOINT_PAGES: u32 = 100_000;
