@@ -131,13 +131,16 @@ async fn sqlite_hsts_when_configured() {
     .await
 }
 
+/// A browser's preflight from `origin` before it posts a sign-in.
+fn preflight(app: &TestApp, origin: &str) -> reqwest::RequestBuilder {
+    app.client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/auth/login"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+}
+
 async fn cors_allows_only_configured_origins(app: TestApp) {
-    let preflight = |origin: &'static str| {
-        app.client
-            .request(reqwest::Method::OPTIONS, app.url("/api/v1/auth/login"))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-    };
+    let preflight = |origin| preflight(&app, origin);
     let allowed = app.send(preflight("https://shop.example.com")).await;
     assert_eq!(
         allowed.header("access-control-allow-origin"),
@@ -150,16 +153,9 @@ async fn cors_allows_only_configured_origins(app: TestApp) {
 /// With no origin configured (the default) the API is for the web app served beside it: a
 /// preflight is refused as any unknown method is, and no response carries cross-origin headers.
 async fn no_cross_origin_headers_without_origins(app: TestApp) {
-    let preflight = app
-        .send(
-            app.client
-                .request(reqwest::Method::OPTIONS, app.url("/api/v1/auth/login"))
-                .header("origin", "https://shop.example.com")
-                .header("access-control-request-method", "POST"),
-        )
-        .await;
-    assert_eq!(preflight.status, 405);
-    assert_eq!(preflight.header("access-control-allow-origin"), None);
+    let refused = app.send(preflight(&app, "https://shop.example.com")).await;
+    assert_eq!(refused.status, 405);
+    assert_eq!(refused.header("access-control-allow-origin"), None);
     let health = app
         .send(
             app.client
