@@ -17,6 +17,7 @@ mod m0008_order_due_stats;
 mod m0009_search_pending;
 mod m0010_search_merges;
 mod m0011_order_detail_order;
+mod m0012_later_fields_partial;
 
 pub use m0009_search_pending::APPLY_PENDING_SEARCH;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_search_pending::Migration),
             Box::new(m0010_search_merges::Migration),
             Box::new(m0011_order_detail_order::Migration),
+            Box::new(m0012_later_fields_partial::Migration),
         ]
     }
 }

@@ -341,6 +341,16 @@ async fn count_due<C: ConnectionTrait>(
     from: Option<NaiveDateTime>,
     to: NaiveDateTime,
 ) -> AppResult<u64> {
+    let [past_valid, past_estimate] = due_queries(scoped, from, to);
+    Ok(past_valid.count(db).await? + past_estimate.count(db).await?)
+}
+
+/// The two disjoint queries of [`count_due`]: past valid-until, and past the estimate only.
+fn due_queries(
+    scoped: sea_orm::Select<order::Entity>,
+    from: Option<NaiveDateTime>,
+    to: NaiveDateTime,
+) -> [sea_orm::Select<order::Entity>; 2] {
     use order::Column::{EstimatedCompletion, ValidUntil};
     // Valid-until is the earlier deadline and falls in the range ...
     let mut past_valid = scoped.clone().filter(ValidUntil.lt(to));
@@ -358,7 +368,7 @@ async fn count_due<C: ConnectionTrait>(
         );
         past_estimate = past_estimate.filter(EstimatedCompletion.gte(from));
     }
-    Ok(past_valid.count(db).await? + past_estimate.count(db).await?)
+    [past_valid, past_estimate]
 }
 
 /// The latest status changes of orders the viewer may see.
@@ -399,4 +409,95 @@ async fn recent_activity(state: &AppState, viewer: &Viewer) -> AppResult<Vec<Act
             at: crate::time::utc(s.created_at),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ordo_migration::MigratorTrait as _;
+    use sea_orm::DbBackend;
+
+    /// The indexes SQLite plans to read for `query`.
+    async fn indexes_read(
+        db: &sea_orm::DatabaseConnection,
+        query: sea_orm::Select<order::Entity>,
+    ) -> Vec<String> {
+        let stmt = query.build(DbBackend::Sqlite);
+        let explain = sea_orm::Statement {
+            sql: format!("EXPLAIN QUERY PLAN {}", stmt.sql),
+            ..stmt
+        };
+        let rows = db.query_all(explain).await.unwrap();
+        rows.iter()
+            .map(|row| row.try_get::<String>("", "detail").unwrap())
+            .collect()
+    }
+
+    /// Indexes holding only the orders that have an assignee, a completion time or a deadline
+    /// still serve every query that asks for one: the assignee filter, completions per day and
+    /// both overdue counts.
+    #[tokio::test]
+    async fn later_fields_are_read_from_their_partial_indexes() {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        ordo_migration::Migrator::up(&db, None).await.unwrap();
+        let open = vec![
+            (
+                "standard".to_string(),
+                vec!["new".to_string(), "paid".to_string()],
+            ),
+            ("rake".to_string(), vec!["draft".to_string()]),
+        ];
+        let scoped = order::Entity::find().filter(is_open(
+            &open,
+            order::Column::Workflow,
+            order::Column::Status,
+        ));
+        let now = NaiveDateTime::parse_from_str("2026-11-24 12:00:00", "%F %T").unwrap();
+        let today = now.date().and_time(NaiveTime::MIN);
+        let mut expected = vec![
+            (
+                "assignee",
+                order::Entity::find().filter(order::Column::AssigneeId.eq(Uuid::now_v7())),
+                "ix_orders_assignee_set",
+            ),
+            (
+                "completed per day",
+                order::Entity::find()
+                    .filter(order::Column::CompletedAt.gte(today))
+                    .filter(order::Column::CompletedAt.lt(now)),
+                "ix_orders_completed_set",
+            ),
+        ];
+        for from in [None, Some(today)] {
+            let [past_valid, past_estimate] = due_queries(scoped.clone(), from, now);
+            expected.push(("past valid-until", past_valid, "ix_orders_due_set"));
+            expected.push(("past estimate", past_estimate, "ix_orders_estimated_set"));
+        }
+        for (what, query, index) in &expected {
+            let steps = indexes_read(&db, query.clone()).await;
+            assert!(
+                steps.iter().any(|step| step.contains(index)),
+                "{what}: {steps:?}"
+            );
+            assert!(
+                steps.iter().all(|step| !step.starts_with("SCAN orders")),
+                "{what}: {steps:?}"
+            );
+        }
+        // The migration (the last one) can be undone, which brings the whole indexes back, and
+        // applied again.
+        ordo_migration::Migrator::down(&db, Some(1)).await.unwrap();
+        for (what, query, index) in &expected {
+            let whole = index.trim_end_matches("_set");
+            let steps = indexes_read(&db, query.clone()).await;
+            assert!(
+                steps.iter().any(|step| step.contains(&format!("{whole} "))),
+                "{what}: {steps:?}"
+            );
+        }
+        ordo_migration::Migrator::up(&db, None).await.unwrap();
+        let (_, query, index) = &expected[0];
+        let steps = indexes_read(&db, query.clone()).await;
+        assert!(steps.iter().any(|step| step.contains(index)), "{steps:?}");
+    }
 }

@@ -229,7 +229,7 @@ fn run(conn: &rusqlite::Connection, stmt: &Statement) -> Result<(), DbErr> {
     if let Some(values) = &stmt.values {
         for (i, value) in values.0.iter().enumerate() {
             statement
-                .raw_bind_parameter(i + 1, bound(value.clone())?)
+                .raw_bind_parameter(i + 1, bound(value)?)
                 .map_err(sqlite_err)?;
         }
     }

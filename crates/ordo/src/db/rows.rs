@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use chrono::format::{Item, Parsed, StrftimeItems};
 use chrono::NaiveDateTime;
-use rusqlite::types::{Value as Bound, ValueRef};
+use rusqlite::types::{ToSqlOutput, Value as Bound, ValueRef};
 use rusqlite::OpenFlags;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, Value};
 use tokio::sync::Semaphore;
@@ -226,13 +226,8 @@ fn run<T>(
     stmt: &Statement,
     map: &impl Fn(&dyn RowValues) -> Result<T, DbErr>,
 ) -> Result<Vec<T>, DbErr> {
-    let params: Vec<Bound> = match &stmt.values {
-        Some(values) => values
-            .0
-            .iter()
-            .cloned()
-            .map(bound)
-            .collect::<Result<_, _>>()?,
+    let params: Vec<ToSqlOutput<'_>> = match &stmt.values {
+        Some(values) => values.0.iter().map(bound).collect::<Result<_, _>>()?,
         None => Vec::new(),
     };
     let mut statement = conn.prepare_cached(&stmt.sql).map_err(sqlite_err)?;
@@ -313,28 +308,35 @@ pub(super) fn unique_violation(err: &DbErr) -> Option<String> {
 
 /// `value` as the pool's driver binds it on SQLite (so comparisons with stored values hold):
 /// UUIDs as 16 bytes, times as `YYYY-MM-DD HH:MM:SS.ffffff` text, dates as `YYYY-MM-DD`, JSON as
-/// its text.
-pub(super) fn bound(value: Value) -> Result<Bound, DbErr> {
-    fn or_null<T>(value: Option<T>, bound: impl FnOnce(T) -> Bound) -> Bound {
-        value.map_or(Bound::Null, bound)
+/// its text. Text, bytes and UUIDs are lent from `value`, not copied: the writers bind thousands
+/// of them a second.
+pub(super) fn bound(value: &Value) -> Result<ToSqlOutput<'_>, DbErr> {
+    fn or_null<T>(value: &Option<T>, bound: impl FnOnce(&T) -> Bound) -> ToSqlOutput<'static> {
+        ToSqlOutput::Owned(value.as_ref().map_or(Bound::Null, bound))
+    }
+    fn lent<T: ?Sized>(
+        value: &Option<Box<T>>,
+        bound: impl FnOnce(&T) -> ValueRef<'_>,
+    ) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(value.as_deref().map_or(ValueRef::Null, bound))
     }
     Ok(match value {
-        Value::Bool(v) => or_null(v, |b| Bound::Integer(b.into())),
-        Value::TinyInt(v) => or_null(v, |n| Bound::Integer(n.into())),
-        Value::SmallInt(v) => or_null(v, |n| Bound::Integer(n.into())),
-        Value::Int(v) => or_null(v, |n| Bound::Integer(n.into())),
-        Value::BigInt(v) => or_null(v, Bound::Integer),
-        Value::TinyUnsigned(v) => or_null(v, |n| Bound::Integer(n.into())),
-        Value::SmallUnsigned(v) => or_null(v, |n| Bound::Integer(n.into())),
-        Value::Unsigned(v) => or_null(v, |n| Bound::Integer(n.into())),
+        Value::Bool(v) => or_null(v, |b| Bound::Integer((*b).into())),
+        Value::TinyInt(v) => or_null(v, |n| Bound::Integer((*n).into())),
+        Value::SmallInt(v) => or_null(v, |n| Bound::Integer((*n).into())),
+        Value::Int(v) => or_null(v, |n| Bound::Integer((*n).into())),
+        Value::BigInt(v) => or_null(v, |n| Bound::Integer(*n)),
+        Value::TinyUnsigned(v) => or_null(v, |n| Bound::Integer((*n).into())),
+        Value::SmallUnsigned(v) => or_null(v, |n| Bound::Integer((*n).into())),
+        Value::Unsigned(v) => or_null(v, |n| Bound::Integer((*n).into())),
         // As the pool binds it: reinterpreted, as SQLite has no unsigned integers.
-        Value::BigUnsigned(v) => or_null(v, |n| Bound::Integer(n as i64)),
-        Value::Float(v) => or_null(v, |n| Bound::Real(n.into())),
-        Value::Double(v) => or_null(v, Bound::Real),
-        Value::String(v) => or_null(v, |s| Bound::Text(*s)),
+        Value::BigUnsigned(v) => or_null(v, |n| Bound::Integer(*n as i64)),
+        Value::Float(v) => or_null(v, |n| Bound::Real((*n).into())),
+        Value::Double(v) => or_null(v, |n| Bound::Real(*n)),
+        Value::String(v) => lent(v, |s| ValueRef::Text(s.as_bytes())),
         Value::Char(v) => or_null(v, |c| Bound::Text(c.to_string())),
-        Value::Bytes(v) => or_null(v, |b| Bound::Blob(*b)),
-        Value::Uuid(v) => or_null(v, |u| Bound::Blob(u.as_bytes().to_vec())),
+        Value::Bytes(v) => lent(v, |b| ValueRef::Blob(b)),
+        Value::Uuid(v) => lent(v, |u| ValueRef::Blob(u.as_bytes())),
         Value::ChronoDateTime(v) => or_null(v, |t| {
             Bound::Text(t.format_with_items(STORED_TIME.iter()).to_string())
         }),
@@ -485,24 +487,30 @@ mod tests {
         let id = Uuid::now_v7();
         let at = NaiveDateTime::parse_from_str("2026-11-22 10:20:30.123456", "%F %T%.f").unwrap();
         assert_eq!(
-            bound(Value::Uuid(Some(Box::new(id)))).unwrap(),
-            Bound::Blob(id.as_bytes().to_vec())
+            bound(&Value::Uuid(Some(Box::new(id)))).unwrap(),
+            ToSqlOutput::Borrowed(ValueRef::Blob(id.as_bytes()))
         );
         assert_eq!(
-            bound(Value::ChronoDateTime(Some(Box::new(at)))).unwrap(),
-            Bound::Text("2026-11-22 10:20:30.123456".into())
+            bound(&Value::ChronoDateTime(Some(Box::new(at)))).unwrap(),
+            ToSqlOutput::Owned(Bound::Text("2026-11-22 10:20:30.123456".into()))
         );
-        assert_eq!(bound(Value::Bool(Some(true))).unwrap(), Bound::Integer(1));
         assert_eq!(
-            bound(Value::BigUnsigned(Some(1000))).unwrap(),
-            Bound::Integer(1000)
+            bound(&Value::Bool(Some(true))).unwrap(),
+            ToSqlOutput::Owned(Bound::Integer(1))
         );
-        assert_eq!(bound(Value::String(None)).unwrap(), Bound::Null);
         assert_eq!(
-            bound(Value::Json(Some(Box::new(serde_json::json!({ "a": 1 }))))).unwrap(),
-            Bound::Text(r#"{"a":1}"#.into())
+            bound(&Value::BigUnsigned(Some(1000))).unwrap(),
+            ToSqlOutput::Owned(Bound::Integer(1000))
         );
-        assert!(bound(Value::ChronoTime(None)).is_err());
+        assert_eq!(
+            bound(&Value::String(None)).unwrap(),
+            ToSqlOutput::Borrowed(ValueRef::Null)
+        );
+        assert_eq!(
+            bound(&Value::Json(Some(Box::new(serde_json::json!({ "a": 1 }))))).unwrap(),
+            ToSqlOutput::Owned(Bound::Text(r#"{"a":1}"#.into()))
+        );
+        assert!(bound(&Value::ChronoTime(None)).is_err());
         assert_eq!(parse_time("2026-11-22 10:20:30.123456").unwrap(), at);
         assert_eq!(parse_stored_time(b"2026-11-22 10:20:30.123456"), Some(at));
         assert_eq!(
