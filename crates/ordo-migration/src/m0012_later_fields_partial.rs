@@ -1,8 +1,8 @@
 //! Indexes on what an order only gets later in its life (an assignee, a completion time, a
 //! deadline) hold only the orders that have it.
 //!
-//! A placed order has none of these, yet each of the four indexes took an entry for it: four more
-//! index entries for every order created, written by the one writer SQLite allows, and about 4%
+//! Most placed orders (all but rake orders, which need a valid-until) have none of these, yet
+//! each of the four indexes took an entry for them: four more index entries for such an order, written by the one writer SQLite allows, and about 4%
 //! of the pages a group of created orders adds to the log. Every query these indexes serve
 //! compares the column (`assignee_id = ?`, `completed_at >= ?`, `valid_until < ?`,
 //! `estimated_completion < ?`), which only a row that has the value can satisfy, so SQLite and
@@ -21,9 +21,9 @@ impl MigrationName for Migration {
     }
 }
 
-/// Each index of the orders, as it was and as it is now: partial, under a name of its own (a
-/// pooled connection that has not seen the old one dropped yet would refuse the same name), and
-/// the column an order must have to be in it.
+/// Each index of the orders, as it was and as it is now: partial, under a name of its own, since
+/// each is made before the one it replaces is dropped (as `swap_indexes` does); and the column an
+/// order must have to be in it.
 const LATER: [(&str, &str, &[&str], &str); 4] = [
     (
         "ix_orders_assignee",
@@ -58,13 +58,21 @@ async fn remake(manager: &SchemaManager<'_>, partial: bool) -> Result<(), DbErr>
     }
     for (whole, set, cols, needed) in LATER {
         let (made, dropped) = if partial { (set, whole) } else { (whole, set) };
+        // SQLite runs a migration outside a transaction: one stopped halfway is run again whole.
         let mut index = index("orders", made, cols);
+        index.if_not_exists();
         if partial {
             index.and_where(Expr::col(name(needed)).is_not_null());
         }
         manager.create_index(index).await?;
         manager
-            .drop_index(Index::drop().name(dropped).table(name("orders")).to_owned())
+            .drop_index(
+                Index::drop()
+                    .name(dropped)
+                    .table(name("orders"))
+                    .if_exists()
+                    .to_owned(),
+            )
             .await?;
     }
     Ok(())

@@ -484,6 +484,21 @@ mod tests {
                 "{what}: {steps:?}"
             );
         }
+        // Each holds only the orders that have the value.
+        for (what, _, index) in &expected {
+            let sql: String = db
+                .query_one(sea_orm::Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    "SELECT sql FROM sqlite_master WHERE name = ?",
+                    [(*index).into()],
+                ))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get("", "sql")
+                .unwrap();
+            assert!(sql.ends_with("IS NOT NULL"), "{what}: {sql}");
+        }
         // The migration (the last one) can be undone, which brings the whole indexes back, and
         // applied again.
         ordo_migration::Migrator::down(&db, Some(1)).await.unwrap();

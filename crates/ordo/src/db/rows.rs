@@ -308,8 +308,8 @@ pub(super) fn unique_violation(err: &DbErr) -> Option<String> {
 
 /// `value` as the pool's driver binds it on SQLite (so comparisons with stored values hold):
 /// UUIDs as 16 bytes, times as `YYYY-MM-DD HH:MM:SS.ffffff` text, dates as `YYYY-MM-DD`, JSON as
-/// its text. Text, bytes and UUIDs are lent from `value`, not copied: the writers bind thousands
-/// of them a second.
+/// its text. Text, bytes and UUIDs are lent from `value`, not cloned first: the writers bind
+/// thousands of them a second.
 pub(super) fn bound(value: &Value) -> Result<ToSqlOutput<'_>, DbErr> {
     fn or_null<T>(value: &Option<T>, bound: impl FnOnce(&T) -> Bound) -> ToSqlOutput<'static> {
         ToSqlOutput::Owned(value.as_ref().map_or(Bound::Null, bound))
@@ -509,6 +509,14 @@ mod tests {
         assert_eq!(
             bound(&Value::Json(Some(Box::new(serde_json::json!({ "a": 1 }))))).unwrap(),
             ToSqlOutput::Owned(Bound::Text(r#"{"a":1}"#.into()))
+        );
+        assert_eq!(
+            bound(&Value::String(Some(Box::new("plate".into())))).unwrap(),
+            ToSqlOutput::Borrowed(ValueRef::Text(b"plate"))
+        );
+        assert_eq!(
+            bound(&Value::Bytes(Some(Box::new(vec![1, 2])))).unwrap(),
+            ToSqlOutput::Borrowed(ValueRef::Blob(&[1, 2]))
         );
         assert!(bound(&Value::ChronoTime(None)).is_err());
         assert_eq!(parse_time("2026-11-22 10:20:30.123456").unwrap(), at);
