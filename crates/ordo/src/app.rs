@@ -154,19 +154,27 @@ impl Server {
         // planner: seconds on a large database, so the server answers meanwhile.
         let state = self.state.clone();
         tokio::spawn(async move {
-            match orders::search::backfill_missing(&state).await {
+            let maintenance = match state.db.maintenance().await {
+                Ok(maintenance) => maintenance,
+                Err(err) => {
+                    tracing::warn!(error = %err, "start-up maintenance not run");
+                    return;
+                }
+            };
+            match orders::search::backfill_missing(&state, maintenance.conn()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(orders = n, "search entries written for older orders"),
                 Err(err) => {
                     tracing::warn!(error = %err, "search entries for older orders not written")
                 }
             }
-            if let Err(err) = db::optimize(&state.db).await {
+            if let Err(err) = db::optimize(maintenance.conn()).await {
                 tracing::warn!(
                     error = format!("{err:#}"),
                     "planner statistics not refreshed"
                 );
             }
+            maintenance.close().await;
             crate::memory::release_freed();
         });
         let job = tokio::spawn(orders::jobs::run_periodically(

@@ -172,6 +172,30 @@ impl Db {
         &self.conn
     }
 
+    /// A connection for start-up work that reads whole tables (counts, planner statistics). On
+    /// SQLite it is a connection of its own, so that the pages it reads fill no pooled
+    /// connection's cache: an idle server would otherwise keep them, 2 MB a connection, for as
+    /// long as the pool keeps the connection. Elsewhere (and for SQLite in memory, which another
+    /// connection could not reach) it is the pool.
+    pub async fn maintenance(&self) -> Result<Maintenance, DbErr> {
+        if self.backend() != DatabaseBackend::Sqlite || self.readers.is_none() {
+            return Ok(Maintenance {
+                conn: self.conn.clone(),
+                own: false,
+            });
+        }
+        let options = self.conn.get_sqlite_connection_pool().connect_options();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with((*options).clone())
+            .await
+            .map_err(|err| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(err)))?;
+        Ok(Maintenance {
+            conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+            own: true,
+        })
+    }
+
     fn readers(&self) -> Option<&Arc<rows::SqliteReaders>> {
         self.readers.as_ref()
     }
@@ -214,6 +238,26 @@ impl Db {
             group.close().await;
         }
         let _ = self.conn.close().await;
+    }
+}
+
+/// See [`Db::maintenance`].
+pub struct Maintenance {
+    conn: DatabaseConnection,
+    /// Opened for the work, so closed after it (never the pool itself).
+    own: bool,
+}
+
+impl Maintenance {
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Closes the connection if it was opened for the work, with the memory its cache held.
+    pub async fn close(self) {
+        if self.own {
+            let _ = self.conn.close().await;
+        }
     }
 }
 
@@ -260,10 +304,9 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
 /// Refreshes SQLite's planner statistics where they are missing or stale. Without them SQLite
 /// can pick an index that reads a hundred thousand rows where another reads a hundred. Sampling
 /// keeps it to milliseconds. (PostgreSQL and MySQL keep theirs up to date as tables change.)
-pub async fn optimize(db: &Db) -> anyhow::Result<()> {
-    if db.backend() == DatabaseBackend::Sqlite {
-        db.conn()
-            .execute_unprepared("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+pub async fn optimize(db: &DatabaseConnection) -> anyhow::Result<()> {
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        db.execute_unprepared("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
             .await
             .context("cannot refresh SQLite statistics")?;
     }
@@ -274,7 +317,7 @@ pub async fn optimize(db: &Db) -> anyhow::Result<()> {
 /// (PostgreSQL's autovacuum and MySQL's automatic recalculation would get there later).
 pub async fn analyze(db: &Db) -> anyhow::Result<()> {
     let sql = match db.backend() {
-        DatabaseBackend::Sqlite => return optimize(db).await,
+        DatabaseBackend::Sqlite => return optimize(db.conn()).await,
         DatabaseBackend::Postgres => "ANALYZE",
         DatabaseBackend::MySql => {
             "ANALYZE TABLE orders, order_items, order_search, order_status_history, order_daily_stats, order_due_stats"

@@ -191,11 +191,14 @@ pub async fn refresh_customer<C: Deferring>(db: &C, customer_id: Uuid) -> AppRes
 }
 
 /// Writes the documents of orders that have none: orders from before search existed. Cheap when
-/// there are none (two counts); otherwise a batch per write transaction. Returns how many.
-pub async fn backfill_missing(state: &crate::state::AppState) -> AppResult<u64> {
+/// there are none (two counts, read on `db`); otherwise a batch per write transaction. Returns
+/// how many.
+pub async fn backfill_missing(
+    state: &crate::state::AppState,
+    db: &sea_orm::DatabaseConnection,
+) -> AppResult<u64> {
     use sea_orm::PaginatorTrait;
     const BATCH: u64 = 500;
-    let db = state.db.conn();
     if order::Entity::find().count(db).await? == row::Entity::find().count(db).await? {
         return Ok(0);
     }

@@ -248,8 +248,10 @@ async fn orders_without_search_entries_are_backfilled(app: TestApp) {
         .await
         .unwrap();
     assert!(found(&app, &admin, "legacy").await.is_empty());
+    // As at start-up: counted on the maintenance connection (on SQLite a connection of its own).
+    let maintenance = app.state.db.maintenance().await.unwrap();
     assert_eq!(
-        ordo::orders::search::backfill_missing(&app.state)
+        ordo::orders::search::backfill_missing(&app.state, maintenance.conn())
             .await
             .unwrap(),
         3
@@ -259,11 +261,12 @@ async fn orders_without_search_entries_are_backfilled(app: TestApp) {
         ["OLD-0", "OLD-1", "OLD-2"]
     );
     assert_eq!(
-        ordo::orders::search::backfill_missing(&app.state)
+        ordo::orders::search::backfill_missing(&app.state, maintenance.conn())
             .await
             .unwrap(),
         0
     );
+    maintenance.close().await;
 }
 
 /// Orders created and retitled at the same time (on SQLite they share commits) are each found by
