@@ -56,7 +56,12 @@ pub struct Db {
     group: Option<Arc<GroupCommit>>,
     /// SQLite in a file: read connections used where a statement runs (see [`rows`]).
     readers: Option<Arc<rows::SqliteReaders>>,
+    /// PostgreSQL and MySQL: connections for [`Db::apart`].
+    apart: Option<DatabaseConnection>,
 }
+
+/// Connections for writes apart from a request's transaction (see [`Db::apart`]).
+const APART_CONNECTIONS: u32 = 2;
 
 impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
@@ -148,6 +153,7 @@ impl Db {
                 conn,
                 group: Some(Arc::new(group)),
                 readers,
+                apart: None,
             })
         } else {
             let mut options = ConnectOptions::new(url.to_string());
@@ -157,13 +163,21 @@ impl Db {
                 .connect_timeout(Duration::from_secs(10))
                 .acquire_timeout(Duration::from_secs(30))
                 .sqlx_logging(false);
+            let mut apart = options.clone();
+            apart.max_connections(APART_CONNECTIONS).min_connections(0);
+            // Their commits need not wait for the disk (see [`Db::apart`]).
+            apart.map_sqlx_postgres_opts(|o| o.options([("synchronous_commit", "off")]));
             let conn = Database::connect(options)
+                .await
+                .context("cannot connect to the database")?;
+            let apart = Database::connect(apart)
                 .await
                 .context("cannot connect to the database")?;
             Ok(Db {
                 conn,
                 group: None,
                 readers: None,
+                apart: Some(apart),
             })
         }
     }
@@ -209,6 +223,17 @@ impl Db {
             Some(group) => Ok(WriteTxn::grouped(group.clone())),
             None => Ok(WriteTxn::alone(self.conn.begin().await?)),
         }
+    }
+
+    /// Connections for short writes apart from the transaction a request holds open, on
+    /// PostgreSQL and MySQL (an order's number, so that the counter row is not locked until the
+    /// order commits). They are connections of their own: from the pool, requests that hold a
+    /// connection while waiting for a second could take every connection and wait for each
+    /// other. On PostgreSQL their commits do not wait for the log's sync. Only for writes whose
+    /// loss in a crash nothing depends on unless a later ordinary commit does, which syncs the
+    /// log up to its own end, theirs included.
+    pub fn apart(&self) -> &DatabaseConnection {
+        self.apart.as_ref().unwrap_or(&self.conn)
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {

@@ -30,6 +30,12 @@ async fn hundred_buyers_race_for_the_last_ten_units(app: TestApp) {
         .filter(|r| r.status.as_u16() != 201)
         .collect();
     assert_eq!(created, 10, "exactly the stock on hand is sold");
+    let numbers: std::collections::HashSet<&str> = results
+        .iter()
+        .filter(|r| r.status.as_u16() == 201)
+        .map(|r| r.body["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers.len(), 10, "every order has a number of its own");
     for r in &refused {
         r.expect_error(409, "INSUFFICIENT_STOCK");
         assert!(
@@ -264,7 +270,30 @@ async fn crossing_orders_all_go_through(app: TestApp) {
     assert_eq!(app.stock(&admin, &b).await["reserved"], "30");
 }
 
+/// A generated number goes to an order only once the order has passed its checks: requests
+/// refused as invalid leave no gap in the series.
+async fn refused_orders_take_no_number(app: TestApp) {
+    let admin = app.admin().await;
+    let buyer = app.user(&admin, "customer", "numbers@example.com").await;
+    let sku = app.product(&admin, "NUM-1", "1.00", "100").await;
+    let place = |quantity: i64| {
+        let body = json!({ "items": [{ "productId": sku, "quantity": quantity }] });
+        app.post("/api/v1/orders", Some(&buyer.access), body)
+    };
+    let sequence = |number: &serde_json::Value| -> u64 {
+        let text = number.as_str().unwrap();
+        text.rsplit('-').next().unwrap().parse().unwrap()
+    };
+    let first = sequence(&place(1).await.expect(201)["number"]);
+    for _ in 0..3 {
+        place(0).await.expect_error(400, "VALIDATION_ERROR");
+    }
+    let second = sequence(&place(1).await.expect(201)["number"]);
+    assert_eq!(second, first + 1);
+}
+
 crate::scenarios!(
+    refused_orders_take_no_number,
     crossing_orders_all_go_through,
     hundred_buyers_race_for_the_last_ten_units,
     retries_with_an_idempotency_key_create_one_order,

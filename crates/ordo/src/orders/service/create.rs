@@ -220,8 +220,8 @@ pub async fn create_in<C: Deferring>(
             super::numbering::forget_counters(db);
             check.check(input::parse_number(n))
         }
-
-        None => Some(super::numbering::next_number(db, &state.settings.order_number_prefix).await?),
+        // Generated once the order is known to be valid (below).
+        None => None,
     };
     // Customers order for themselves; staff and managers may name any active customer.
     let mut customer = None;
@@ -258,7 +258,7 @@ pub async fn create_in<C: Deferring>(
     let id = Uuid::now_v7();
     let mut row = order::ActiveModel {
         id: Set(id),
-        number: Set(number.clone().unwrap_or_default()),
+        number: Set(number.unwrap_or_default()),
         workflow: Set(workflow.name.clone()),
         status: Set(workflow.initial.clone()),
         priority: Set(3),
@@ -339,6 +339,10 @@ pub async fn create_in<C: Deferring>(
         }
     }
     check.finish()?;
+    if input.number.is_none() {
+        let prefix = &state.settings.order_number_prefix;
+        row.number = Set(super::numbering::generate(db, &state.db, prefix).await?);
+    }
     // Everything the order's row holds is known before it is written: the total, and whether
     // the workflow reserves the items' stock on creation (a shortage fails the whole order).
     let mut items = item_rows(id, new_items, 1)?;
@@ -350,7 +354,7 @@ pub async fn create_in<C: Deferring>(
     static INSERT: FixedInsert = FixedInsert::new();
     db.defer_insert(&INSERT, vec![row]).await?;
     if reserve {
-        effects::reserve_new(db, &created, &mut items, Some(viewer.user.id)).await?;
+        effects::mark_reserved(&mut items);
     }
     write_items(db, &items).await?;
     let document = crate::orders::search::document(
@@ -359,7 +363,6 @@ pub async fn create_in<C: Deferring>(
         items.iter().map(|i| i.code.as_str()),
     );
     crate::orders::search::insert(db, id, document).await?;
-    crate::orders::stats::record(db, None, Some(&created)).await?;
     let history =
         super::write_history(db, id, None, &created.status, Some(viewer.user.id), None).await?;
     let entry = AuditEntry::new("order.created", "order", id).with_details(json!({
@@ -368,6 +371,13 @@ pub async fn create_in<C: Deferring>(
         "items": items.iter().map(|i| json!({ "code": i.code, "quantity": fixed::qty(i.quantity), "unitPrice": fixed::money(i.unit_price) })).collect::<Vec<_>>(),
     }));
     record_change(db, Some(viewer.user.id), ctx, entry).await?;
+    // Last, the rows every new order changes: on PostgreSQL and MySQL each stays locked from its
+    // change until the commit, so the fewer statements after it, the less new orders wait for
+    // each other (the stock rows of the products, the day's counts).
+    if reserve {
+        effects::reserve_new(db, &created, &items, Some(viewer.user.id)).await?;
+    }
+    crate::orders::stats::record(db, None, Some(&created)).await?;
     Ok(PlacedOrder {
         order: created,
         items,

@@ -66,11 +66,19 @@ pub async fn resync_reservations<C: Deferring>(
     Ok(slots.into_iter().flatten().collect())
 }
 
-/// Reserves the open quantity of each item of a new order, before the items are written.
+/// Marks the whole quantity of each of a new order's items of a product as reserved, as
+/// [`reserve_new`] is to make it true before the transaction commits.
+pub fn mark_reserved(items: &mut [item::Model]) {
+    for item in items.iter_mut().filter(|i| i.product_id.is_some()) {
+        item.reserved_quantity = item.quantity;
+    }
+}
+
+/// Reserves the quantity of each of a new order's items of a product (a shortage fails it).
 pub async fn reserve_new<C: Deferring>(
     db: &C,
     order: &order::Model,
-    items: &mut [item::Model],
+    items: &[item::Model],
     actor: Option<Uuid>,
 ) -> AppResult<()> {
     let ctx = movement_context(order, actor);
@@ -78,11 +86,7 @@ pub async fn reserve_new<C: Deferring>(
         .iter()
         .filter_map(|i| i.product_id.map(|p| (p, i.code.as_str(), i.quantity)))
         .collect();
-    ledger::reserve_each(db, &lines, &ctx).await?;
-    for item in items.iter_mut().filter(|i| i.product_id.is_some()) {
-        item.reserved_quantity = item.quantity;
-    }
-    Ok(())
+    ledger::reserve_each(db, &lines, &ctx).await
 }
 
 /// Ships up to `limit` (all open quantities when None), reserved stock first, then available

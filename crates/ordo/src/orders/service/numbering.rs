@@ -5,7 +5,7 @@ use chrono::{Datelike, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Set,
-    Statement,
+    Statement, TransactionTrait,
 };
 
 use crate::db::Deferring;
@@ -167,6 +167,32 @@ pub async fn next_number<C: Deferring>(db: &C, prefix: &str) -> AppResult<String
         }
     }
     Err(no_free_number(&name))
+}
+
+/// The number for a new order written in `db`, a write transaction of `database`. On SQLite the
+/// transaction's own [`next_number`]. On PostgreSQL and MySQL it is taken apart from the order's
+/// transaction ([`crate::db::Db::apart`]): the counter row stays locked until the transaction
+/// that advanced it ends, and held for a whole order's transaction (a dozen statements and the
+/// commit's sync) it made every new order wait for the one before it. On PostgreSQL each
+/// statement commits on its own (the counter's advance returns its value in the same statement);
+/// MySQL reads the value back, so there it takes a short transaction. A number whose order then
+/// fails (a shortage, say) is not handed out again: a gap in the series, as a database sequence
+/// leaves.
+pub async fn generate<C: Deferring>(
+    db: &C,
+    database: &crate::db::Db,
+    prefix: &str,
+) -> AppResult<String> {
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => next_number(db, prefix).await,
+        DatabaseBackend::Postgres => next_number(database.apart(), prefix).await,
+        DatabaseBackend::MySql => {
+            let apart = database.apart().begin().await?;
+            let number = next_number(&apart, prefix).await?;
+            apart.commit().await?;
+            Ok(number)
+        }
+    }
 }
 
 /// A number was chosen by hand: the writer's copy of the counters may now hand out a taken
