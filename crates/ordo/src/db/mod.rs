@@ -165,7 +165,7 @@ impl Db {
                 .sqlx_logging(false);
             let mut apart = options.clone();
             apart.max_connections(APART_CONNECTIONS).min_connections(0);
-            // Their commits need not wait for the disk (see [`Db::apart`]).
+            // On PostgreSQL their commits need not wait for the disk (see [`Db::apart`]).
             apart.map_sqlx_postgres_opts(|o| o.options([("synchronous_commit", "off")]));
             let conn = Database::connect(options)
                 .await
@@ -261,6 +261,9 @@ impl Db {
     pub async fn close(self) {
         if let Some(group) = &self.group {
             group.close().await;
+        }
+        if let Some(apart) = self.apart {
+            let _ = apart.close().await;
         }
         let _ = self.conn.close().await;
     }

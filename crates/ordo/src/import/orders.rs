@@ -118,9 +118,20 @@ impl Importer for OrderImporter<'_> {
         }
         // Products are read inside the import's transaction, as everything else it checks.
         let known = Default::default();
-        let order = create::create_in(txn, self.state, self.viewer, &input, &known, self.ctx)
-            .await?
-            .order;
+        // The number in the import's transaction: a dry run, a failed row or a failed atomic
+        // import rolls it back with the rest.
+        let taking = create::Taking::WithTheOrder;
+        let order = create::create_in(
+            txn,
+            self.state,
+            self.viewer,
+            &input,
+            &known,
+            taking,
+            self.ctx,
+        )
+        .await?
+        .order;
         Ok(WrittenRow {
             line: row.line,
             id: order.id,

@@ -244,6 +244,17 @@ impl Res {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// Where the generated number of the order a 201 answered is in its series
+    /// (`ORD-2026-000042` → 42).
+    #[track_caller]
+    pub fn order_sequence(&self) -> u64 {
+        let number = self.expect(201)["number"]
+            .as_str()
+            .expect("an order number");
+        let last = number.rsplit('-').next().unwrap_or_default();
+        last.parse().expect("a generated number")
+    }
 }
 
 /// A signed-in user.

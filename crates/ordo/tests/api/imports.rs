@@ -300,7 +300,39 @@ async fn order_import_round_trips_and_respects_roles(app: TestApp) {
     .expect_error(400, "VALIDATION_ERROR");
 }
 
+/// A dry run of orders without numbers hands out none: the next order placed gets the number
+/// after the last one placed.
+async fn dry_run_imports_take_no_numbers(app: TestApp) {
+    let admin = app.admin().await;
+    let alice = app.user(&admin, "customer", "dry@example.com").await;
+    let customer = app.customer_for(&admin, &alice, "Dry").await;
+    let sku = app.product(&admin, "DRY-1", "10", "100").await;
+    let place = || {
+        let body =
+            json!({ "customerId": customer, "items": [{ "productId": sku, "quantity": 1 }] });
+        app.post("/api/v1/orders", Some(&admin.access), body)
+    };
+    let first = place().await.order_sequence();
+    let csv = format!(
+        "workflow,customerId,title,items
+         standard,{customer},One,DRY-1 x 1
+         standard,{customer},Two,DRY-1 x 2
+"
+    );
+    let res = upload(
+        &app,
+        &admin,
+        "/api/v1/orders/import?dryRun=true",
+        csv.as_bytes(),
+    )
+    .await;
+    let report = res.expect(200).clone();
+    assert_eq!(report["succeeded"].as_u64(), Some(2), "{report}");
+    assert_eq!(place().await.order_sequence(), first + 1);
+}
+
 crate::scenarios!(
     product_import_checks_rows_and_modes,
-    order_import_round_trips_and_respects_roles
+    order_import_round_trips_and_respects_roles,
+    dry_run_imports_take_no_numbers
 );

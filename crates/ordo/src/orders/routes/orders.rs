@@ -101,7 +101,8 @@ async fn create_order(
         };
     };
     let attempt = async {
-        let placed = create::create_in(&txn, &state, &viewer, &input, &known, &ctx).await?;
+        let taking = create::Taking::Apart;
+        let placed = create::create_in(&txn, &state, &viewer, &input, &known, taking, &ctx).await?;
         let view = read::view_placed(&state, &viewer, placed);
         let body = to_json(&view)?;
         idempotency::store(&txn, claim, 201, &body).await?;

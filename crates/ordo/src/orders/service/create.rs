@@ -8,6 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::effects;
+pub use super::numbering::Taking;
 use crate::audit::AuditEntry;
 use crate::catalog::{customers, entity::product};
 use crate::error::{AppError, AppResult, FieldError};
@@ -129,13 +130,15 @@ pub async fn create(
         attempts += 1;
         let attempt = async {
             let txn = state.db.begin_write().await?;
-            let created = create_in(&txn, state, viewer, &input, &known, ctx).await?;
+            let created =
+                create_in(&txn, state, viewer, &input, &known, Taking::Apart, ctx).await?;
             txn.commit().await?;
             Ok(created)
         };
         match attempt.await {
-            // A generated number that another process took meanwhile (see
-            // `numbering::next_number`): nothing was written, and the next try reads the counter.
+            // A generated number that was keyed in by hand or taken by another process
+            // meanwhile (see `numbering::next_number`): the order was not written, and the next
+            // try takes a new number (on PostgreSQL and MySQL the one taken stays a gap).
             Err(AppError::Conflict {
                 field: Some(field), ..
             }) if field == "number" && input.number.is_none() && attempts < 3 => {}
@@ -186,13 +189,14 @@ pub async fn known_products(state: &AppState, input: &OrderInput) -> AppResult<K
 }
 
 /// Creates the order inside the caller's write transaction (so idempotency keys can share it),
-/// taking products from `known` where they are there.
+/// taking products from `known` where they are there, and a generated number as `taking` says.
 pub async fn create_in<C: Deferring>(
     db: &C,
     state: &AppState,
     viewer: &Viewer,
     input: &OrderInput,
     known: &KnownProducts,
+    taking: Taking,
     ctx: &RequestContext,
 ) -> AppResult<PlacedOrder> {
     let mut check = Checker::default();
@@ -339,16 +343,18 @@ pub async fn create_in<C: Deferring>(
         }
     }
     check.finish()?;
-    if input.number.is_none() {
-        let prefix = &state.settings.order_number_prefix;
-        row.number = Set(super::numbering::generate(db, &state.db, prefix).await?);
-    }
     // Everything the order's row holds is known before it is written: the total, and whether
     // the workflow reserves the items' stock on creation (a shortage fails the whole order).
     let mut items = item_rows(id, new_items, 1)?;
     let reserve = workflow.on_create.contains(&Effect::ReserveStock);
     row.total = Set(effects::total(&items));
     row.stock_reserved = Set(reserve);
+    // The number last, once nothing about the request can be refused any more.
+    if input.number.is_none() {
+        let prefix = &state.settings.order_number_prefix;
+        let number = super::numbering::generate(db, &state.db, prefix, taking).await?;
+        row.number = Set(number);
+    }
     // Every column is set, so the row as written is known without reading it back.
     let created = row.clone().try_into_model()?;
     static INSERT: FixedInsert = FixedInsert::new();

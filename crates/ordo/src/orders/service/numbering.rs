@@ -169,6 +169,16 @@ pub async fn next_number<C: Deferring>(db: &C, prefix: &str) -> AppResult<String
     Err(no_free_number(&name))
 }
 
+/// Where [`generate`] takes a number.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Taking {
+    /// Apart from the order's transaction on PostgreSQL and MySQL: an order placed on its own.
+    Apart,
+    /// In the order's transaction, undone with it: an import, whose rows a dry run rolls back
+    /// (it must leave the counter as it was). The counter row stays locked until it ends.
+    WithTheOrder,
+}
+
 /// The number for a new order written in `db`, a write transaction of `database`. On SQLite the
 /// transaction's own [`next_number`]. On PostgreSQL and MySQL it is taken apart from the order's
 /// transaction ([`crate::db::Db::apart`]): the counter row stays locked until the transaction
@@ -177,12 +187,16 @@ pub async fn next_number<C: Deferring>(db: &C, prefix: &str) -> AppResult<String
 /// statement commits on its own (the counter's advance returns its value in the same statement);
 /// MySQL reads the value back, so there it takes a short transaction. A number whose order then
 /// fails (a shortage, say) is not handed out again: a gap in the series, as a database sequence
-/// leaves.
+/// leaves. With [`Taking::WithTheOrder`], the order's transaction's own [`next_number`] everywhere.
 pub async fn generate<C: Deferring>(
     db: &C,
     database: &crate::db::Db,
     prefix: &str,
+    taking: Taking,
 ) -> AppResult<String> {
+    if taking == Taking::WithTheOrder {
+        return next_number(db, prefix).await;
+    }
     match db.get_database_backend() {
         DatabaseBackend::Sqlite => next_number(db, prefix).await,
         DatabaseBackend::Postgres => next_number(database.apart(), prefix).await,
