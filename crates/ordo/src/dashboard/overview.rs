@@ -422,15 +422,7 @@ mod tests {
         db: &sea_orm::DatabaseConnection,
         query: sea_orm::Select<order::Entity>,
     ) -> Vec<String> {
-        let stmt = query.build(DbBackend::Sqlite);
-        let explain = sea_orm::Statement {
-            sql: format!("EXPLAIN QUERY PLAN {}", stmt.sql),
-            ..stmt
-        };
-        let rows = db.query_all(explain).await.unwrap();
-        rows.iter()
-            .map(|row| row.try_get::<String>("", "detail").unwrap())
-            .collect()
+        crate::db::sqlite_plan(db, query.build(DbBackend::Sqlite)).await
     }
 
     /// Indexes holding only the orders that have an assignee, a completion time or a deadline

@@ -269,6 +269,20 @@ impl Db {
     }
 }
 
+/// What SQLite plans to do for `stmt`, one step a line: for tests that check which indexes a
+/// query reads.
+#[cfg(test)]
+pub async fn sqlite_plan(db: &DatabaseConnection, stmt: sea_orm::Statement) -> Vec<String> {
+    let explain = sea_orm::Statement {
+        sql: format!("EXPLAIN QUERY PLAN {}", stmt.sql),
+        ..stmt
+    };
+    let rows = db.query_all(explain).await.unwrap();
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "detail").unwrap())
+        .collect()
+}
+
 /// See [`Db::maintenance`].
 pub struct Maintenance {
     conn: DatabaseConnection,

@@ -416,19 +416,8 @@ pub async fn list(
 mod tests {
     use super::*;
     use ordo_migration::MigratorTrait as _;
-    use sea_orm::ConnectionTrait as _;
 
-    /// What SQLite plans to do for `stmt`, one step a line.
-    async fn plan(db: &sea_orm::DatabaseConnection, stmt: sea_orm::Statement) -> Vec<String> {
-        let explain = sea_orm::Statement {
-            sql: format!("EXPLAIN QUERY PLAN {}", stmt.sql),
-            ..stmt
-        };
-        let rows = db.query_all(explain).await.unwrap();
-        rows.iter()
-            .map(|row| row.try_get::<String>("", "detail").unwrap())
-            .collect()
-    }
+    use crate::db::sqlite_plan as plan;
 
     /// An order's history and shipments come out of their indexes in the order they are shown
     /// (time, then id): no sort of their rows on every order read.
